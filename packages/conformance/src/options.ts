@@ -1,0 +1,58 @@
+import type { LockProvider } from "@locks/core";
+
+/** JSON-serialisable value (used to tell a child process how to build a provider). */
+export type JsonValue =
+  | string
+  | number
+  | boolean
+  | null
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+/** Options a scenario may pass when it asks for a fresh provider. */
+export interface ProviderFactoryOptions {
+  /** Key prefix for this provider (the prefix-isolation scenario uses it). */
+  prefix?: string;
+}
+
+/**
+ * Fault-injection hooks ("strategies"): each backend supplies what it can. A scenario that needs
+ * a hook the backend lacks is reported as skipped with the missing hook's name.
+ * Keys passed to hooks are the keys the scenario used with a provider created without `prefix`.
+ */
+export interface LockFaults {
+  /** Deletes (or overwrites) the lock of `key` on the backend behind the holder's back. */
+  breakLock?(key: string): Promise<void>;
+  /** Kills every backend connection of `provider`, as the server sees them (e.g. `CLIENT KILL`, `KILL`). */
+  dropConnections?(provider: LockProvider): Promise<void>;
+  /** Restarts the backend server(s); lock state may or may not survive (see `restartKeepsLocks`). */
+  restartBackend?(): Promise<void>;
+  /** Makes the backend stop answering for `ms` milliseconds (e.g. SIGSTOP / `CLIENT PAUSE`), then resume. */
+  pauseBackend?(ms: number): Promise<void>;
+}
+
+/** How a child process builds the same kind of provider: `(await import(module))[exportName](options)`. */
+export interface ChildProviderRecipe {
+  /** Absolute path or package specifier of an ES module, importable by plain `node`. */
+  module: string;
+  /** Name of the exported factory; it receives `options` and returns a provider (or a promise of one). Default `"createProvider"`. */
+  exportName?: string;
+  /** JSON options passed to the factory. */
+  options?: JsonValue;
+}
+
+/** Options of {@link describeLockProvider}. */
+export interface DescribeLockProviderOptions {
+  /** Shown in the test names, e.g. `"redis (single)"`. */
+  name: string;
+  /** Returns a fresh provider: one "node" of the deployment. Called many times per run. */
+  createProvider(options?: ProviderFactoryOptions): LockProvider | Promise<LockProvider>;
+  /** Fault hooks this backend supports. */
+  faults?: LockFaults;
+  /** Enables cross-process scenarios: how a child process builds a provider. */
+  child?: ChildProviderRecipe;
+  /** Multiplies every timing bound of the suite (slow CI machines, remote servers). Default 1. */
+  timeScale?: number;
+  /** Smallest ttl (ms) the backend handles precisely; expiry scenarios use multiples of it. Default 300. */
+  minTtl?: number;
+}
