@@ -1,0 +1,116 @@
+import type { ChangeStream, Collection, Document } from "mongodb";
+import type { LockDocument } from "./lock-document.js";
+
+/** How long one idle `getMore` of the change stream waits on the server, in milliseconds. */
+const MAX_AWAIT_MS = 1_000;
+
+/**
+ * One change stream per provider on the lock collection, fanned out to waiters by key. It reports
+ * releases (owner cleared), deletions and replacements; renewals are filtered out on the server.
+ * A stream that fails is dropped and opened again on the next subscription; waiters keep polling
+ * meanwhile, so a lost notification only delays a wake-up.
+ */
+export class ChangeFeed {
+  private readonly listeners = new Map<string, Set<() => void>>();
+  private stream: ChangeStream<LockDocument> | undefined;
+  private opening: Promise<void> | undefined;
+  private closed = false;
+
+  constructor(private readonly collection: Collection<LockDocument>) {}
+
+  /** True while a stream is open and delivering events. */
+  get active(): boolean {
+    return this.stream !== undefined && !this.closed;
+  }
+
+  /**
+   * Opens the stream (once) and resolves when the server has established it, so that every
+   * change after this resolves is delivered. Rejects when the server has no change streams.
+   */
+  open(): Promise<void> {
+    if (this.closed) return Promise.reject(new Error("the change feed is closed"));
+    if (this.stream) return Promise.resolve();
+    this.opening ??= this.start().finally(() => {
+      this.opening = undefined;
+    });
+    return this.opening;
+  }
+
+  /** Calls `listener` on every release of `key` until the returned function is called. */
+  subscribe(key: string, listener: () => void): () => void {
+    let set = this.listeners.get(key);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(key, set);
+    }
+    set.add(listener);
+    return () => {
+      const current = this.listeners.get(key);
+      if (!current) return;
+      current.delete(listener);
+      if (current.size === 0) this.listeners.delete(key);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const stream = this.stream;
+    this.stream = undefined;
+    await this.opening?.catch(() => {});
+    await stream?.close().catch(() => {});
+  }
+
+  private async start(): Promise<void> {
+    const pipeline: Document[] = [
+      {
+        $match: {
+          $or: [
+            { operationType: { $in: ["delete", "replace"] } },
+            { operationType: "update", "updateDescription.updatedFields.owner": { $type: "null" } },
+            { operationType: "update", "updateDescription.removedFields": "owner" },
+          ],
+        },
+      },
+      { $project: { operationType: 1, documentKey: 1 } },
+    ];
+    const stream = this.collection.watch<LockDocument>(pipeline, { maxAwaitTimeMS: MAX_AWAIT_MS });
+    // The first tryNext runs the aggregate that establishes the stream (or fails on servers
+    // without change streams); events after it are delivered.
+    let first: Document | null;
+    try {
+      first = await stream.tryNext();
+    } catch (error) {
+      await stream.close().catch(() => {});
+      throw error;
+    }
+    if (this.closed) {
+      await stream.close().catch(() => {});
+      return;
+    }
+    this.stream = stream;
+    if (first) this.dispatch(first);
+    void this.pump(stream);
+  }
+
+  private async pump(stream: ChangeStream<LockDocument>): Promise<void> {
+    try {
+      while (!this.closed && this.stream === stream) {
+        const change = await stream.tryNext();
+        if (change) this.dispatch(change);
+      }
+    } catch {
+      // Non-resumable failure (the driver resumes the rest itself): wake everyone so they poll
+      // at once, and let the next subscription open a new stream.
+      if (this.stream === stream) this.stream = undefined;
+      await stream.close().catch(() => {});
+      for (const set of this.listeners.values()) for (const listener of set) listener();
+    }
+  }
+
+  private dispatch(change: Document): void {
+    const id = (change.documentKey as { _id?: unknown } | undefined)?._id;
+    if (typeof id !== "string") return;
+    const set = this.listeners.get(id);
+    if (set) for (const listener of [...set]) listener();
+  }
+}

@@ -1,0 +1,315 @@
+import { randomBytes } from "node:crypto";
+import type { LockCapabilities } from "@locks/core";
+import type { BackendLease, LockBackend } from "@locks/core/backend";
+import type { Collection, Document, Filter, MongoClient, UpdateFilter } from "mongodb";
+import { ChangeFeed } from "./change-feed.js";
+import { DUPLICATE_KEY, errorCode, isServerError, MongoFeatureUnsupportedError } from "./errors.js";
+import { fencingTokenOf, type LockDocument } from "./lock-document.js";
+import type { ResolvedMongoOptions } from "./options.js";
+import { ServerClock } from "./server-clock.js";
+
+/** What the provider found out about the server, and what it uses. */
+export interface MongoServerFeatures {
+  /** Expiry is decided with `$$NOW` on the server's clock (else with the measured offset). */
+  serverClock: boolean;
+  /** A change stream wakes waiters (else they poll). */
+  changeStream: boolean;
+  /** State of the TTL index that garbage-collects idle lock documents. */
+  ttlIndex: "created" | "disabled" | "unsupported" | "failed";
+  /** `buildInfo.version` of the server (FerretDB reports the MongoDB version it emulates). */
+  version: string | undefined;
+  /** `"ferretdb"` when the server says it is FerretDB, else `"mongodb"`. */
+  flavor: "mongodb" | "ferretdb";
+}
+
+/** The grant of one key, kept by core in the handle. */
+interface MongoLease extends BackendLease {
+  readonly fencingToken: bigint;
+}
+
+const TTL_INDEX_NAME = "locks_expiresAt_ttl";
+/** Server codes of createIndex that mean "this server cannot do that". */
+const NOT_SUPPORTED = new Set([
+  2, // BadValue
+  115, // CommandNotSupported
+  238, // NotImplemented: FerretDB 1.x has no TTL indexes
+]);
+/** Codes createIndex returns when an index of that name exists with other options. */
+const INDEX_CONFLICT = new Set([85, 86]);
+
+/** A fresh owner token: 128 random bits. */
+function ownerToken(): string {
+  return randomBytes(16).toString("base64url");
+}
+
+/**
+ * The MongoDB {@link LockBackend}: one document per key; acquire is a single upserting
+ * `findOneAndUpdate` whose filter only matches a free (missing, released or expired) document.
+ */
+export class MongoBackend implements LockBackend {
+  readonly name = "mongo";
+  readonly capabilities: LockCapabilities;
+  readonly waitTuning = { minDelay: 10, maxDelay: 250 };
+  readonly collection: Collection<LockDocument>;
+  private readonly clock: ServerClock;
+  private readonly feed: ChangeFeed;
+  private features: Promise<MongoServerFeatures> | undefined;
+  private known: MongoServerFeatures | undefined;
+  private closed = false;
+
+  constructor(
+    readonly client: MongoClient,
+    private readonly ownsClient: boolean,
+    private readonly options: ResolvedMongoOptions,
+  ) {
+    const db = client.db(options.database);
+    this.collection = db.collection<LockDocument>(options.collection, {
+      writeConcern: options.writeConcern,
+    });
+    this.clock = new ServerClock(async () => {
+      const reply = await db.command({ hello: 1 });
+      const localTime: unknown = reply.localTime;
+      if (!(localTime instanceof Date)) {
+        throw new MongoFeatureUnsupportedError("`localTime` in the hello reply");
+      }
+      return localTime.getTime();
+    });
+    this.feed = new ChangeFeed(this.collection);
+    const feed = this.feed;
+    this.capabilities = {
+      fencing: true,
+      leases: true,
+      distributed: true,
+      get notifications() {
+        return feed.active;
+      },
+    };
+  }
+
+  /** Detects the server's features once (probes are retried after a failure). */
+  ready(): Promise<MongoServerFeatures> {
+    if (this.closed) return Promise.reject(new Error("the provider is closed"));
+    this.features ??= this.detect().then(
+      (features) => {
+        this.known = features;
+        return features;
+      },
+      (error: unknown) => {
+        this.features = undefined;
+        throw error;
+      },
+    );
+    return this.features;
+  }
+
+  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
+    const features = await this.ready();
+    const token = ownerToken();
+    let doc: LockDocument | null;
+    try {
+      const [filter, update] = features.serverClock
+        ? acquireOnServerClock(key, token, ttl)
+        : await this.acquireOnOffset(key, token, ttl);
+      doc = await this.collection.findOneAndUpdate(filter, update, {
+        upsert: true,
+        returnDocument: "after",
+        useBigInt64: true,
+      });
+    } catch (error) {
+      // Another upsert inserted the document first, or the filter did not match a held lock.
+      if (errorCode(error) === DUPLICATE_KEY) return undefined;
+      // The outcome is unknown (e.g. a network error after the write): give back what we may hold.
+      if (!isServerError(error)) void this.releaseToken(key, token).catch(() => {});
+      throw error;
+    }
+    if (!doc || doc.owner !== token) return undefined;
+    const lease: MongoLease = { key, token, fencingToken: fencingTokenOf(doc) };
+    return lease;
+  }
+
+  async extend(lease: BackendLease, ttl: number): Promise<boolean> {
+    const features = await this.ready();
+    const filter: Filter<LockDocument> = { _id: lease.key, owner: lease.token };
+    const result = features.serverClock
+      ? await this.collection.updateOne(filter, [{ $set: { expiresAt: { $add: ["$$NOW", ttl] } } }])
+      : await this.collection.updateOne(filter, {
+          $set: { expiresAt: new Date((await this.clock.bounds()).upper + ttl) },
+        });
+    return result.matchedCount === 1;
+  }
+
+  async release(lease: BackendLease): Promise<boolean> {
+    return this.releaseToken(lease.key, lease.token);
+  }
+
+  async onReleased(key: string, listener: () => void): Promise<() => void> {
+    const features = await this.ready();
+    const stops: Array<() => void> = [];
+    if (features.changeStream || this.options.changeStream === true) {
+      try {
+        await this.feed.open();
+        stops.push(this.feed.subscribe(key, listener));
+      } catch (error) {
+        if (this.options.changeStream === true) {
+          throw new MongoFeatureUnsupportedError("change streams", error);
+        }
+      }
+    }
+    // Expiry makes no event: wake the waiter when the holder's lease runs out.
+    stops.push(await this.wakeAtExpiry(key, listener));
+    return () => {
+      for (const stop of stops) stop();
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.feed.close();
+    if (this.ownsClient) await this.client.close();
+  }
+
+  /** Features detected so far (undefined before the first operation or `ready()`). */
+  get detected(): MongoServerFeatures | undefined {
+    return this.known;
+  }
+
+  private async releaseToken(key: string, token: string): Promise<boolean> {
+    const features = await this.ready();
+    const filter: Filter<LockDocument> = { _id: key, owner: token };
+    const result = features.serverClock
+      ? await this.collection.updateOne(filter, [{ $set: { owner: null, expiresAt: "$$NOW" } }])
+      : await this.collection.updateOne(filter, {
+          $set: { owner: null, expiresAt: new Date((await this.clock.bounds()).lower) },
+        });
+    return result.matchedCount === 1;
+  }
+
+  /**
+   * The filter and update of an acquire when expiry is decided on the client: the holder writes
+   * an upper bound of the server's time plus ttl, and a contender only takes over once a lower
+   * bound of the server's time has passed it, so the lease lasts at least ttl of server time.
+   */
+  private async acquireOnOffset(
+    key: string,
+    token: string,
+    ttl: number,
+  ): Promise<[Filter<LockDocument>, UpdateFilter<LockDocument>]> {
+    const { lower, upper } = await this.clock.bounds();
+    return [
+      { _id: key, $or: [{ owner: null }, { expiresAt: { $lte: new Date(lower) } }] },
+      {
+        $set: { owner: token, expiresAt: new Date(upper + ttl) },
+        $inc: { fence: 1n },
+        $max: { epoch: new Date(upper) },
+      },
+    ];
+  }
+
+  private async wakeAtExpiry(key: string, listener: () => void): Promise<() => void> {
+    const doc = await this.collection.findOne(
+      { _id: key },
+      { projection: { owner: 1, expiresAt: 1 } },
+    );
+    if (!doc || doc.owner === null || !(doc.expiresAt instanceof Date)) return () => {};
+    const { lower } = await this.clock.bounds();
+    // Lower bound of the server time: the timer fires when the lease has surely run out.
+    const delay = Math.max(0, doc.expiresAt.getTime() - lower + 1);
+    if (delay > 2 ** 31 - 1) return () => {};
+    const timer = setTimeout(listener, delay);
+    timer.unref();
+    return () => clearTimeout(timer);
+  }
+
+  private async detect(): Promise<MongoServerFeatures> {
+    const db = this.client.db(this.options.database);
+    const info = await db.admin().command({ buildInfo: 1 });
+    const version = typeof info.version === "string" ? info.version : undefined;
+    const flavor = info.ferretdbVersion !== undefined ? "ferretdb" : "mongodb";
+
+    let serverClock = false;
+    if (this.options.timeSource !== "offset") {
+      const failure = await probe(() =>
+        Promise.all([
+          // Matches nothing: only checks that update pipelines and $$NOW are understood.
+          this.collection.updateOne({ _id: { $in: [] } }, [{ $set: { probe: "$$NOW" } }]),
+          this.collection.findOne({ _id: { $in: [] }, $expr: { $lte: ["$expiresAt", "$$NOW"] } }),
+        ]),
+      );
+      serverClock = failure === undefined;
+      if (!serverClock && this.options.timeSource === "server") {
+        throw new MongoFeatureUnsupportedError("server clock ($$NOW in update pipelines)", failure);
+      }
+    }
+    if (!serverClock) await this.clock.bounds();
+
+    const ttlIndex = await this.ensureTtlIndex();
+
+    // Change streams need a replica set or a sharded cluster (and are not in FerretDB 1.x). The
+    // stream opens in the background: the first wait awaits it, acquires never do.
+    let changeStream = false;
+    if (this.options.changeStream !== false) {
+      const hello = await db.command({ hello: 1 });
+      changeStream =
+        flavor === "mongodb" && (typeof hello.setName === "string" || hello.msg === "isdbgrid");
+      if (!changeStream && this.options.changeStream === true) {
+        throw new MongoFeatureUnsupportedError("change streams (a replica set is required)");
+      }
+      if (changeStream) void this.feed.open().catch(() => {});
+    }
+    return { serverClock, changeStream, ttlIndex, version, flavor };
+  }
+
+  private async ensureTtlIndex(): Promise<MongoServerFeatures["ttlIndex"]> {
+    const { expireAfter, manageIndexes } = this.options;
+    if (!manageIndexes || expireAfter === null) return "disabled";
+    try {
+      await this.collection.createIndex(
+        { expiresAt: 1 },
+        { name: TTL_INDEX_NAME, expireAfterSeconds: Math.ceil(expireAfter / 1000) },
+      );
+      return "created";
+    } catch (error) {
+      const code = errorCode(error);
+      // An index with other options exists already: the operator's choice stands.
+      if (code !== undefined && INDEX_CONFLICT.has(code)) return "created";
+      if (code !== undefined && NOT_SUPPORTED.has(code)) return "unsupported";
+      // Missing permissions and the like: garbage collection only, locking works without it.
+      if (isServerError(error)) return "failed";
+      throw error;
+    }
+  }
+}
+
+/** The filter and update of an acquire when expiry is decided on the server's clock. */
+function acquireOnServerClock(
+  key: string,
+  token: string,
+  ttl: number,
+): [Filter<LockDocument>, Document[]] {
+  return [
+    { _id: key, $or: [{ owner: null }, { $expr: { $lte: ["$expiresAt", "$$NOW"] } }] },
+    [
+      {
+        $set: {
+          owner: token,
+          expiresAt: { $add: ["$$NOW", ttl] },
+          fence: { $add: [{ $ifNull: ["$fence", 0n] }, 1n] },
+          epoch: { $max: ["$epoch", "$$NOW"] },
+        },
+      },
+    ],
+  ];
+}
+
+/** Runs a feature probe: resolves undefined if it worked, the server's refusal if it did not. */
+async function probe(run: () => Promise<unknown>): Promise<unknown> {
+  try {
+    await run();
+    return undefined;
+  } catch (error) {
+    // Network errors and missing permissions say nothing about features: fail the operation.
+    if (!isServerError(error) || errorCode(error) === 13) throw error;
+    return error;
+  }
+}
