@@ -1,0 +1,251 @@
+import {
+  BackendLockProvider,
+  type LockBackend,
+  type LockProviderOptions,
+} from "@locks/core/backend";
+import type { ClusterOptions, RedisOptions } from "ioredis";
+import { Cluster, Redis } from "ioredis";
+import type { RedisConnection } from "./connection.js";
+import { drift } from "./drift.js";
+import { RedlockBackend } from "./redlock.js";
+import { SingleBackend } from "./single-backend.js";
+import { newToken } from "./token.js";
+
+/** A Cluster startup node: `"host:port"`, a port, or `{ host, port }`. */
+export type ClusterStartupNode = string | number | { host?: string; port?: number };
+
+/**
+ * The ioredis module used to open connections from `url`, `urls` or `cluster` nodes. Default: the
+ * `ioredis` this package resolves. Pass your own (`await import("ioredis")`) to use another copy.
+ */
+export interface IoredisModule {
+  Redis: new (url: string, options: RedisOptions) => unknown;
+  Cluster: new (nodes: ClusterStartupNode[], options: ClusterOptions) => unknown;
+}
+
+/**
+ * Options of {@link createRedisLockProvider}. Give exactly one of `url`, `client` (one server),
+ * `urls`, `clients` (Redlock over independent servers) or `cluster` (Redis Cluster).
+ */
+export interface RedisLockProviderOptions extends LockProviderOptions {
+  /** One Redis server, e.g. `"redis://localhost:6379/0"`. The provider opens and closes its connections. */
+  url?: string;
+  /** One Redis server through your ioredis `Redis` client. Never closed by the provider. */
+  client?: RedisConnection;
+  /** Redlock: URLs of N independent servers (not replicas of each other; N odd, 3 or 5). */
+  urls?: readonly string[];
+  /** Redlock: your ioredis clients of N independent servers. Never closed by the provider. */
+  clients?: readonly RedisConnection[];
+  /**
+   * Redis Cluster: startup nodes (the provider opens and closes an ioredis `Cluster`), or your own
+   * ioredis `Cluster` instance (never closed by the provider).
+   */
+  cluster?: readonly ClusterStartupNode[] | RedisConnection;
+  /** ioredis options for connections opened from `url`/`urls` (and `redisOptions` of a Cluster). Default `{}`. */
+  redisOptions?: RedisOptions;
+  /** ioredis Cluster options for a Cluster opened from startup nodes. Default `{}`. */
+  clusterOptions?: ClusterOptions;
+  /**
+   * Clock-drift allowance as a fraction of the ttl: a lease is trusted for
+   * `ttl − ttl × driftFactor − driftFixed` ms (Redlock: also minus the time the attempt took).
+   * Default 0.01.
+   */
+  driftFactor?: number;
+  /** Fixed clock-drift allowance in milliseconds, added to `ttl × driftFactor`. Default 2. */
+  driftFixed?: number;
+  /**
+   * Redlock: longest wait (ms) for one server's reply before it counts as unreachable for this
+   * operation. A server whose connection is known to be down counts as unreachable at once.
+   * Default 500.
+   */
+  nodeTimeout?: number;
+  /**
+   * Longest wait (ms) for a SUBSCRIBE confirmation before a waiter relies on polling alone.
+   * Default 1_000.
+   */
+  subscribeTimeout?: number;
+  /**
+   * `CLIENT SETNAME` of the connections this provider opens (visible in `CLIENT LIST`).
+   * Default `"locks-"` + random characters. Connections you pass in keep their own name.
+   */
+  connectionName?: string;
+  /** The ioredis module to open connections with. Default: the `ioredis` package. */
+  ioredis?: IoredisModule;
+}
+
+/** Which Redis topology a provider uses. */
+export type RedisTopology = "single" | "redlock" | "cluster";
+
+/** Default polling fallback while waiting: waiters are woken by pub/sub; polling only covers misses. */
+export const REDIS_WAIT_TUNING = { minDelay: 50, maxDelay: 1_000 } as const;
+
+/** A lock provider over Redis; see {@link createRedisLockProvider}. */
+export class RedisLockProvider extends BackendLockProvider {
+  /** The topology chosen from the options. */
+  readonly topology: RedisTopology;
+  /** Name (`CLIENT SETNAME`) of the connections this provider opened. */
+  readonly connectionName: string;
+
+  constructor(options: RedisLockProviderOptions) {
+    if (options === null || typeof options !== "object") {
+      throw new TypeError("createRedisLockProvider needs an options object");
+    }
+    const built = buildBackend(options);
+    super(built.backend, options);
+    this.topology = built.topology;
+    this.connectionName = built.connectionName;
+  }
+}
+
+/**
+ * Creates a lock provider over Redis: one server (`url`/`client`, with fencing tokens), Redlock over
+ * N independent servers (`urls`/`clients`, no fencing), or Redis Cluster (`cluster`, with fencing).
+ *
+ * @example
+ * const locks = createRedisLockProvider({ url: "redis://localhost:6379" });
+ * await using handle = await locks.getLock("feeds:generate").acquire({ timeout: 5_000 });
+ */
+export function createRedisLockProvider(options: RedisLockProviderOptions): RedisLockProvider {
+  return new RedisLockProvider(options);
+}
+
+function buildBackend(options: RedisLockProviderOptions): {
+  backend: LockBackend;
+  topology: RedisTopology;
+  connectionName: string;
+} {
+  const given = (["url", "client", "urls", "clients", "cluster"] as const).filter(
+    (name) => options[name] !== undefined,
+  );
+  if (given.length !== 1) {
+    throw new TypeError(
+      given.length === 0
+        ? "createRedisLockProvider needs one of url, client, urls, clients or cluster"
+        : `createRedisLockProvider takes only one of url, client, urls, clients or cluster (got ${given.join(", ")})`,
+    );
+  }
+  const driftFactor = number(options.driftFactor, "driftFactor", 0.01, { max: 0.5 });
+  const driftFixed = number(options.driftFixed, "driftFixed", 2);
+  const nodeTimeout = number(options.nodeTimeout, "nodeTimeout", 500, { positive: true });
+  const subscribeTimeout = number(options.subscribeTimeout, "subscribeTimeout", 1_000, {
+    positive: true,
+  });
+  if (options.connectionName !== undefined && !/^[!-~]+$/.test(options.connectionName)) {
+    throw new TypeError("connectionName must be non-empty printable ASCII without spaces");
+  }
+  const connectionName = options.connectionName ?? `locks-${newToken().slice(0, 12)}`;
+  const io: IoredisModule = options.ioredis ?? { Redis, Cluster };
+  const redisOptions: RedisOptions = { ...options.redisOptions, connectionName };
+  const allowance = drift(driftFactor, driftFixed);
+  const open = (url: string) => {
+    if (typeof url !== "string" || url.length === 0)
+      throw new TypeError("url must be a non-empty string");
+    return asConnection(new io.Redis(url, redisOptions));
+  };
+
+  if (options.url !== undefined || options.client !== undefined) {
+    const client = options.client ?? open(options.url as string);
+    if (options.client !== undefined) checkClient(options.client, "client");
+    return {
+      backend: new SingleBackend(
+        client,
+        options.client === undefined,
+        allowance,
+        REDIS_WAIT_TUNING,
+        subscribeTimeout,
+      ),
+      topology: "single",
+      connectionName,
+    };
+  }
+  if (options.cluster !== undefined) {
+    const cluster = options.cluster;
+    let client: RedisConnection;
+    let owned: boolean;
+    if (Array.isArray(cluster)) {
+      if (cluster.length === 0) throw new TypeError("cluster must list at least one startup node");
+      client = asConnection(
+        new io.Cluster([...(cluster as ClusterStartupNode[])], {
+          ...options.clusterOptions,
+          redisOptions: {
+            ...options.clusterOptions?.redisOptions,
+            ...options.redisOptions,
+            connectionName,
+          },
+        }),
+      );
+      owned = true;
+    } else {
+      checkClient(cluster as RedisConnection, "cluster");
+      client = cluster as RedisConnection;
+      owned = false;
+    }
+    return {
+      backend: new SingleBackend(client, owned, allowance, REDIS_WAIT_TUNING, subscribeTimeout),
+      topology: "cluster",
+      connectionName,
+    };
+  }
+  let nodes: Array<{ client: RedisConnection; owned: boolean }>;
+  if (options.urls !== undefined) {
+    if (!Array.isArray(options.urls) || options.urls.length === 0) {
+      throw new TypeError("urls must be a non-empty array of Redis URLs");
+    }
+    if (new Set(options.urls).size !== options.urls.length) {
+      throw new TypeError("urls must name distinct servers");
+    }
+    nodes = options.urls.map((url) => ({ client: open(url), owned: true }));
+  } else {
+    const clients = options.clients;
+    if (!Array.isArray(clients) || clients.length === 0) {
+      throw new TypeError("clients must be a non-empty array of ioredis clients");
+    }
+    if (new Set(clients).size !== clients.length) throw new TypeError("clients must be distinct");
+    for (const [index, client] of clients.entries()) checkClient(client, `clients[${index}]`);
+    nodes = clients.map((client) => ({ client, owned: false }));
+  }
+  return {
+    backend: new RedlockBackend(nodes, allowance, nodeTimeout, REDIS_WAIT_TUNING, subscribeTimeout),
+    topology: "redlock",
+    connectionName,
+  };
+}
+
+function asConnection(client: unknown): RedisConnection {
+  const connection = client as RedisConnection;
+  // Errors surface through commands; without a listener ioredis would log every reconnect failure.
+  connection.on("error", () => {});
+  return connection;
+}
+
+function checkClient(client: RedisConnection, name: string): void {
+  if (
+    client === null ||
+    typeof client !== "object" ||
+    typeof client.call !== "function" ||
+    typeof client.duplicate !== "function"
+  ) {
+    throw new TypeError(`${name} must be an ioredis Redis or Cluster instance`);
+  }
+}
+
+function number(
+  value: unknown,
+  name: string,
+  fallback: number,
+  opts: { positive?: boolean; max?: number } = {},
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value)) {
+    throw new TypeError(`${name} must be a number, got ${typeof value}`);
+  }
+  if (!Number.isFinite(value) || value < 0 || (opts.positive && value === 0)) {
+    throw new RangeError(
+      `${name} must be a finite number ${opts.positive ? "> 0" : ">= 0"}, got ${value}`,
+    );
+  }
+  if (opts.max !== undefined && value > opts.max) {
+    throw new RangeError(`${name} must be <= ${opts.max}, got ${value}`);
+  }
+  return value;
+}

@@ -1,0 +1,66 @@
+import { createHash } from "node:crypto";
+
+/** A Lua script and its SHA-1, for EVALSHA with an EVAL fallback. */
+export interface LuaScript {
+  readonly lua: string;
+  readonly sha: string;
+  readonly numberOfKeys: number;
+}
+
+function script(numberOfKeys: number, lua: string): LuaScript {
+  return { lua, numberOfKeys, sha: createHash("sha1").update(lua).digest("hex") };
+}
+
+/**
+ * Single server / Cluster acquire. KEYS: lock, fence. ARGV: token, ttl (integer ms).
+ *
+ * Returns the integer 0 when the lock is held by someone else, else the new fencing token as a
+ * bulk string of decimal digits. The fence is read back with GET rather than returned from INCR:
+ * inside Lua, INCR's reply becomes a Lua number (a double), which loses precision above 2^53 and
+ * which `tostring` prints in exponent form above 1e14. GET returns Redis's own exact decimal
+ * text, and a bulk string is a bulk string under RESP2 and RESP3 alike.
+ *
+ * INCR runs before SET so that, should the counter ever fail to increment (overflow at 2^63−1),
+ * the script errors out before any lock is written.
+ */
+export const ACQUIRE = script(
+  2,
+  `if redis.call('EXISTS', KEYS[1]) == 1 then
+  return 0
+end
+redis.call('INCR', KEYS[2])
+redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
+return redis.call('GET', KEYS[2])`,
+);
+
+/**
+ * Owner-checked release. KEYS: lock. ARGV: token, channel.
+ * Returns 1 if the lock was held by `token` (deleted, and the release announced), else 0.
+ */
+export const RELEASE = script(
+  1,
+  `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('PUBLISH', ARGV[2], '1')
+  return 1
+end
+return 0`,
+);
+
+/**
+ * Owner-checked extend. KEYS: lock. ARGV: token, ttl (integer ms).
+ * Returns 1 if the lock is held by `token` (expiry reset to ttl), 2 if no one holds the key
+ * (Redlock re-establishes it there while a quorum still holds), else 0 (someone else holds it).
+ */
+export const EXTEND = script(
+  1,
+  `local current = redis.call('GET', KEYS[1])
+if current == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+if not current then
+  return 2
+end
+return 0`,
+);

@@ -1,0 +1,85 @@
+import type { BackendLease, LockBackend, WaitTuning } from "@locks/core/backend";
+import { closeConnection, integerReply, type RedisConnection, runScript } from "./connection.js";
+import type { Drift } from "./drift.js";
+import { redisLockKeys } from "./keys.js";
+import { ACQUIRE, EXTEND, RELEASE } from "./scripts.lua.js";
+import { ReleaseSubscriber } from "./subscriber.js";
+import { newToken, pxTtl } from "./token.js";
+
+/**
+ * One Redis server, or one Redis Cluster (the lock's keys share a hash slot, so each operation is
+ * one script on one master). Fencing tokens come from a counter incremented in the acquire script.
+ */
+export class SingleBackend implements LockBackend {
+  readonly name = "redis";
+  readonly capabilities = {
+    fencing: true,
+    leases: true,
+    distributed: true,
+    notifications: true,
+  } as const;
+  readonly waitTuning: Partial<WaitTuning>;
+  private readonly subscriber: ReleaseSubscriber;
+
+  constructor(
+    private readonly client: RedisConnection,
+    private readonly ownsClient: boolean,
+    private readonly drift: Drift,
+    waitTuning: Partial<WaitTuning>,
+    subscribeTimeout: number,
+  ) {
+    this.waitTuning = waitTuning;
+    this.subscriber = new ReleaseSubscriber(client, subscribeTimeout);
+  }
+
+  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
+    const keys = redisLockKeys(key);
+    const token = newToken();
+    const reply = await runScript(
+      this.client,
+      ACQUIRE,
+      [keys.lock, keys.fence],
+      [token, pxTtl(ttl)],
+    );
+    const fence = fenceReply(reply);
+    if (fence === undefined) return undefined;
+    return { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
+  }
+
+  async extend(lease: BackendLease, ttl: number): Promise<boolean> {
+    const { lock } = redisLockKeys(lease.key);
+    const reply = await runScript(this.client, EXTEND, [lock], [lease.token, pxTtl(ttl)]);
+    return integerReply(reply) === 1;
+  }
+
+  async release(lease: BackendLease): Promise<boolean> {
+    const { lock, channel } = redisLockKeys(lease.key);
+    const reply = await runScript(this.client, RELEASE, [lock], [lease.token, channel]);
+    return integerReply(reply) === 1;
+  }
+
+  async onReleased(key: string, listener: () => void): Promise<() => void> {
+    const subscription = this.subscriber.subscribe(redisLockKeys(key).channel, listener);
+    await subscription.ready;
+    return subscription.stop;
+  }
+
+  async close(): Promise<void> {
+    await this.subscriber.close();
+    if (this.ownsClient) await closeConnection(this.client);
+  }
+}
+
+/** Parses the acquire script's reply: 0 = held by someone else, else the fence as decimal text. */
+function fenceReply(reply: unknown): bigint | undefined {
+  let text: string;
+  if (typeof reply === "string") text = reply;
+  else if (Buffer.isBuffer(reply)) text = reply.toString("utf8");
+  else if (typeof reply === "number" && Number.isSafeInteger(reply)) text = String(reply);
+  else throw new TypeError(`Unexpected reply from the Redis acquire script: ${String(reply)}`);
+  if (!/^\d+$/.test(text)) {
+    throw new TypeError(`Unexpected reply from the Redis acquire script: ${text}`);
+  }
+  const fence = BigInt(text);
+  return fence === 0n ? undefined : fence;
+}

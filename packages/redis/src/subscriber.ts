@@ -1,0 +1,110 @@
+import {
+  closeConnection,
+  type RedisConnection,
+  type RedisSubscriberConnection,
+} from "./connection.js";
+
+interface Channel {
+  readonly listeners: Set<() => void>;
+  /** Resolves when the server confirmed the SUBSCRIBE (never rejects). */
+  readonly confirmed: Promise<boolean>;
+}
+
+/** A subscription to one channel: `ready` resolves once it is confirmed (or given up on). */
+export interface Subscription {
+  readonly ready: Promise<boolean>;
+  stop(): void;
+}
+
+/**
+ * One SUBSCRIBE connection shared by every waiter of a provider (per server, for Redlock).
+ * Channels are reference-counted: the first waiter of a key subscribes, the last one unsubscribes.
+ * ioredis resubscribes after a reconnect; since releases published while the connection was down
+ * are lost, every listener is also woken once the connection is back, to re-check the lock.
+ */
+export class ReleaseSubscriber {
+  private connection: RedisSubscriberConnection | undefined;
+  private readonly channels = new Map<string, Channel>();
+  private everReady = false;
+  private closed = false;
+
+  constructor(
+    private readonly source: RedisConnection,
+    /** Longest wait (ms) for a SUBSCRIBE confirmation before relying on polling alone. */
+    private readonly confirmTimeout: number,
+  ) {}
+
+  subscribe(channel: string, listener: () => void): Subscription {
+    const connection = this.open();
+    let entry = this.channels.get(channel);
+    if (!entry) {
+      entry = {
+        listeners: new Set(),
+        confirmed: connection.subscribe(channel).then(
+          () => true,
+          () => false,
+        ),
+      };
+      this.channels.set(channel, entry);
+    }
+    // A fresh wrapper per subscription, so the same function may be registered twice.
+    const wrapper = () => listener();
+    entry.listeners.add(wrapper);
+    const current = entry;
+    let stopped = false;
+    return {
+      ready: withTimeout(current.confirmed, this.confirmTimeout),
+      stop: () => {
+        if (stopped) return;
+        stopped = true;
+        current.listeners.delete(wrapper);
+        if (current.listeners.size === 0 && this.channels.get(channel) === current) {
+          this.channels.delete(channel);
+          if (!this.closed) connection.unsubscribe(channel).catch(() => {});
+        }
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.channels.clear();
+    const connection = this.connection;
+    this.connection = undefined;
+    if (connection) await closeConnection(connection);
+  }
+
+  private open(): RedisSubscriberConnection {
+    if (this.connection) return this.connection;
+    const connection = this.source.duplicate();
+    connection.on("error", () => {
+      // Connection errors surface as missed notifications; polling covers them.
+    });
+    connection.on("message", ((channel: string) => {
+      const entry = this.channels.get(channel);
+      if (entry) for (const listener of [...entry.listeners]) listener();
+    }) as (...args: never[]) => void);
+    connection.on("ready", () => {
+      if (this.everReady) {
+        // Back after a disconnect: anything published meanwhile was missed.
+        for (const entry of this.channels.values()) {
+          for (const listener of [...entry.listeners]) listener();
+        }
+      }
+      this.everReady = true;
+    });
+    this.connection = connection;
+    return connection;
+  }
+}
+
+function withTimeout(promise: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), ms);
+      timer.unref();
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
