@@ -191,10 +191,12 @@ export class BackendLockProvider implements LockProvider, HandleOwner {
     };
     const attempt = async () => {
       const sentAt = now();
+      // timeout 0 means one attempt that gets its answer; a deadline of 0 would give up on every
+      // backend that answers over the network.
       const lease = await settleFirst(
         this.backend.tryAcquire(key, ttl),
         signals,
-        left(),
+        timeout === 0 ? Number.POSITIVE_INFINITY : left(),
         releaseLate,
       );
       return lease === TIMED_OUT || lease === undefined ? undefined : { lease, sentAt };
