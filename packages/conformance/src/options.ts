@@ -25,7 +25,10 @@ export interface LockFaults {
   breakLock?(key: string): Promise<void>;
   /** Kills every backend connection of `provider`, as the server sees them (e.g. `CLIENT KILL`, `KILL`). */
   dropConnections?(provider: LockProvider): Promise<void>;
-  /** Restarts the backend server(s); lock state may or may not survive (see `restartKeepsLocks`). */
+  /**
+   * Restarts the backend server(s) and resolves once it answers again. Lock state may or may not
+   * survive; the scenario accepts either, as long as there are never two holders.
+   */
   restartBackend?(): Promise<void>;
   /** Makes the backend stop answering for `ms` milliseconds (e.g. SIGSTOP / `CLIENT PAUSE`), then resume. */
   pauseBackend?(ms: number): Promise<void>;
@@ -39,6 +42,13 @@ export interface ChildProviderRecipe {
   exportName?: string;
   /** JSON options passed to the factory. */
   options?: JsonValue;
+  /**
+   * Extra Node.js flags for the child, e.g. `["--import", "some-loader"]`. A `.ts`/`.mts` module
+   * needs none of this when the optional peer `tsx` is installed: the child registers it itself.
+   */
+  execArgv?: string[];
+  /** Extra environment variables for the child (merged over the parent's `process.env`). */
+  env?: Record<string, string>;
 }
 
 /** Options of {@link describeLockProvider}. */
@@ -55,4 +65,10 @@ export interface DescribeLockProviderOptions {
   timeScale?: number;
   /** Smallest ttl (ms) the backend handles precisely; expiry scenarios use multiples of it. Default 300. */
   minTtl?: number;
+  /**
+   * Scales the contention scenarios: critical sections per run are multiplied by this (default 1:
+   * 1,200 in-process and 800 cross-process). Lower it for slow backends, never below what your
+   * confidence needs.
+   */
+  contentionScale?: number;
 }

@@ -1,0 +1,104 @@
+/**
+ * Entry of the child processes forked by the cross-process contention scenario. Each child builds
+ * its own providers from a {@link ChildProviderRecipe}, waits for the parent's "go", runs its
+ * critical sections (writing to the parent's fenced resource over IPC while it holds the lock) and
+ * reports its hold intervals on the machine's shared monotonic clock.
+ */
+import { createRequire } from "node:module";
+import { isAbsolute, join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { LockProvider } from "@locks/core";
+import type { ChildHold, ChildMessage, ParentMessage, RunMessage } from "./child-protocol.js";
+import { criticalSection } from "./critical-section.js";
+
+const pending = new Map<number, (accepted: boolean) => void>();
+let nextId = 0;
+let go: () => void;
+const started = new Promise<void>((resolve) => {
+  go = resolve;
+});
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+/** Resolves the recipe's module: absolute paths and file URLs as is, bare names from the cwd. */
+function moduleUrl(specifier: string): string {
+  if (specifier.startsWith("file:")) return specifier;
+  if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
+  try {
+    return pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(specifier)).href;
+  } catch {
+    return specifier;
+  }
+}
+
+async function build(run: RunMessage): Promise<LockProvider[]> {
+  const url = moduleUrl(run.recipe.module);
+  if (/\.[cm]?tsx?$/.test(url)) {
+    // TypeScript recipe: register tsx's loader (an optional peer dependency) before importing it.
+    const tsx = await import("tsx/esm/api");
+    tsx.register();
+  }
+  const mod = (await import(url)) as Record<string, unknown>;
+  const exportName = run.recipe.exportName ?? "createProvider";
+  const factory = mod[exportName];
+  if (typeof factory !== "function") {
+    throw new TypeError(`${run.recipe.module} has no exported function "${exportName}"`);
+  }
+  const providers: LockProvider[] = [];
+  for (let i = 0; i < run.providers; i++) {
+    providers.push(await (factory as (options: unknown) => LockProvider)(run.recipe.options));
+  }
+  return providers;
+}
+
+const resource = {
+  write(token: bigint | undefined, holder: string): Promise<boolean> {
+    const id = nextId++;
+    return new Promise<boolean>((resolve) => {
+      pending.set(id, resolve);
+      send({ type: "write", id, token, holder });
+    });
+  },
+};
+
+async function main(run: RunMessage): Promise<void> {
+  const providers = await build(run);
+  send({ type: "ready" });
+  await started;
+  const holds: ChildHold[] = [];
+  let lost = 0;
+  await Promise.all(
+    providers.map(async (provider, p) => {
+      const holder = `child ${run.child} / provider ${p}`;
+      for (let i = 0; i < run.iterations; i++) {
+        const section = await criticalSection(provider, run.key, holder, run.timeout, resource);
+        holds.push({ holder, start: section.start, end: section.end, token: section.token });
+        if (section.lost) lost++;
+      }
+    }),
+  );
+  await Promise.allSettled(providers.map((provider) => provider.close()));
+  send({ type: "done", holds, lost });
+}
+
+process.on("message", (message: ParentMessage) => {
+  if (message.type === "run") {
+    main(message).then(
+      () => process.disconnect?.(),
+      (error: unknown) => {
+        send({
+          type: "error",
+          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        process.disconnect?.();
+      },
+    );
+  } else if (message.type === "go") {
+    go();
+  } else if (message.type === "ack") {
+    pending.get(message.id)?.(message.accepted);
+    pending.delete(message.id);
+  }
+});

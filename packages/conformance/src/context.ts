@@ -1,0 +1,98 @@
+import { randomBytes } from "node:crypto";
+import type { LockCapabilities, LockProvider } from "@locks/core";
+import type { DescribeLockProviderOptions, LockFaults, ProviderFactoryOptions } from "./options.js";
+
+/** Default for {@link DescribeLockProviderOptions.minTtl}, in milliseconds. */
+export const DEFAULT_MIN_TTL = 300;
+
+/**
+ * What every scenario module receives: the user's options, scaled timings, fresh providers that
+ * are closed after each test, and unique keys.
+ */
+export class SuiteContext {
+  readonly name: string;
+  readonly faults: LockFaults;
+  /** Multiplier of every timing bound. */
+  readonly timeScale: number;
+  /** Shortest ttl the backend handles precisely (ms). */
+  readonly minTtl: number;
+  /** Multiplier of the number of critical sections in the contention scenarios. */
+  readonly contentionScale: number;
+  /** Random part shared by every key of this suite run, so that suites can share a server. */
+  readonly runId = randomBytes(4).toString("hex");
+  private readonly open = new Set<LockProvider>();
+  private counter = 0;
+
+  constructor(readonly options: DescribeLockProviderOptions) {
+    if (typeof options?.name !== "string" || options.name === "") {
+      throw new TypeError("describeLockProvider: name must be a non-empty string");
+    }
+    if (typeof options.createProvider !== "function") {
+      throw new TypeError("describeLockProvider: createProvider must be a function");
+    }
+    this.name = options.name;
+    this.faults = options.faults ?? {};
+    this.timeScale = positive(options.timeScale, 1, "timeScale");
+    this.minTtl = positive(options.minTtl, DEFAULT_MIN_TTL, "minTtl");
+    this.contentionScale = positive(options.contentionScale, 1, "contentionScale");
+  }
+
+  /**
+   * Bound (ms) for an operation that needs a few backend round trips and no waiting: 2 s, scaled.
+   * Healthy servers answer in well under 10 ms, so only a hang or an unwanted wait exceeds it,
+   * while a loaded 2-core CI machine running several suites does not come near it.
+   */
+  get prompt(): number {
+    return this.ms(2_000);
+  }
+
+  /** Per-test timeout (ms): a backstop only; every scenario bounds its own waits with messages. */
+  get testTimeout(): number {
+    return this.ms(30_000);
+  }
+
+  /** `ms` milliseconds scaled by {@link timeScale}. */
+  ms(ms: number): number {
+    return ms * this.timeScale;
+  }
+
+  /** A fresh provider (one "node"), closed automatically after the current test. */
+  async provider(options?: ProviderFactoryOptions): Promise<LockProvider> {
+    const provider = await this.options.createProvider(options);
+    this.open.add(provider);
+    return provider;
+  }
+
+  /** `count` fresh providers. */
+  providers(count: number, options?: ProviderFactoryOptions): Promise<LockProvider[]> {
+    return Promise.all(Array.from({ length: count }, () => this.provider(options)));
+  }
+
+  /** The capabilities of this provider kind (taken from a fresh provider). */
+  async capabilities(): Promise<LockCapabilities> {
+    return (await this.provider()).capabilities;
+  }
+
+  /** A key no other test (or suite sharing the server) uses. */
+  key(label: string): string {
+    this.counter++;
+    return `conformance:${this.runId}:${label}:${this.counter}:${randomBytes(3).toString("hex")}`;
+  }
+
+  /** Closes every provider created since the last call; throws the first close error. */
+  async closeAll(): Promise<void> {
+    const providers = [...this.open];
+    this.open.clear();
+    const results = await Promise.allSettled(providers.map((provider) => provider.close()));
+    const failure = results.find((result) => result.status === "rejected");
+    if (failure) throw (failure as PromiseRejectedResult).reason;
+  }
+}
+
+function positive(value: unknown, fallback: number, name: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !(value > 0) || !Number.isFinite(value)) {
+    throw new RangeError(`describeLockProvider: ${name} must be a positive number`);
+  }
+  return value;
+}

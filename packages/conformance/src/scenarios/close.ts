@@ -1,0 +1,73 @@
+import { describe, expect, it } from "vitest";
+import { settle, sleep, within } from "../async.js";
+import type { SuiteContext } from "../context.js";
+
+/** `close()` with handles still held and waits pending. */
+export function closeScenarios(s: SuiteContext): void {
+  describe("close()", () => {
+    it(
+      "close(): held handles' signals abort and other providers take their keys at once, without waiting for the ttl",
+      async () => {
+        const [a, b] = await s.providers(2);
+        const keys = [s.key("close-1"), s.key("close-2")];
+        // A 60 s lease: if another provider gets the keys promptly, close() released them.
+        const handles = await Promise.all(
+          keys.map((key) => a!.getLock(key, { ttl: s.ms(60_000) }).acquire({ timeout: s.prompt })),
+        );
+        await within(a!.close(), s.ms(10_000), "close()");
+        for (const handle of handles) {
+          expect(handle.signal.aborted, `${handle.key}: signal not aborted by close()`).toBe(true);
+        }
+        for (const key of keys) {
+          const next = await within(
+            b!.getLock(key).tryAcquire(),
+            s.prompt,
+            "tryAcquire after close()",
+          );
+          expect(next, `${key} still held after its provider closed`).toBeDefined();
+          await next!.release();
+        }
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "close(): pending waits reject and acquire after close rejects",
+      async () => {
+        const [a, b] = await s.providers(2);
+        const key = s.key("close-pending");
+        const held = await b!.getLock(key).acquire();
+        const pending = settle(() => a!.getLock(key).acquire());
+        await sleep(s.ms(50));
+        await within(a!.close(), s.ms(10_000), "close()");
+        const outcome = await within(pending, s.prompt, "pending acquire after close()");
+        expect(outcome.ok, "a pending wait was granted after close()").toBe(false);
+        const after = await settle(async () =>
+          a!.getLock(s.key("after-close")).acquire({ timeout: 0 }),
+        );
+        expect(after.ok, "acquire after close() succeeded").toBe(false);
+        await held.release();
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "close(): is idempotent, and release() of a handle after close resolves",
+      async () => {
+        const provider = await s.provider();
+        const handle = await provider.getLock(s.key("close-twice")).acquire();
+        await within(
+          Promise.all([provider.close(), provider.close()]),
+          s.ms(10_000),
+          "concurrent close()",
+        );
+        await within(provider.close(), s.ms(10_000), "third close()");
+        const release = await settle(() =>
+          within(handle.release(), s.prompt, "release after close"),
+        );
+        expect(release.ok, "release() after close() threw").toBe(true);
+      },
+      s.testTimeout,
+    );
+  });
+}

@@ -1,0 +1,111 @@
+import { describe, expect, it } from "vitest";
+import { within } from "../async.js";
+import type { SuiteContext } from "../context.js";
+import { criticalSection } from "../critical-section.js";
+import { FencedResource } from "../fenced-resource.js";
+import { describeOverlap, HoldHistory } from "../hold-history.js";
+
+/** Providers, local workers per provider and critical sections per worker (before scaling). */
+export const IN_PROCESS_CONTENTION = {
+  providers: 4,
+  workersPerProvider: 2,
+  sectionsPerWorker: 150,
+};
+
+interface ContentionRun {
+  history: HoldHistory;
+  resource: FencedResource;
+  sections: number;
+  expected: number;
+  lostDuringSection: number;
+  durationMs: number;
+}
+
+/**
+ * Contention inside this process: several providers (nodes) × several local workers × many
+ * acquisitions of one key, checked by the history checker (no two holds overlap) and the
+ * fenced-resource oracle (no write with a token older than one already seen).
+ */
+export function contentionScenarios(s: SuiteContext): void {
+  let run: Promise<ContentionRun> | undefined;
+
+  async function contend(): Promise<ContentionRun> {
+    const { providers: count, workersPerProvider } = IN_PROCESS_CONTENTION;
+    const perWorker = Math.max(
+      1,
+      Math.round(IN_PROCESS_CONTENTION.sectionsPerWorker * s.contentionScale),
+    );
+    const providers = await s.providers(count);
+    const key = s.key("contention");
+    const history = new HoldHistory();
+    const resource = new FencedResource();
+    let sections = 0;
+    let lostDuringSection = 0;
+    const started = performance.now();
+    const workers = providers.flatMap((provider, p) =>
+      Array.from({ length: workersPerProvider }, async (_, w) => {
+        const holder = `provider ${p} / worker ${w}`;
+        for (let i = 0; i < perWorker; i++) {
+          const section = await criticalSection(provider, key, holder, s.ms(30_000), resource);
+          history.record({ holder, start: section.start, end: section.end, token: section.token });
+          if (section.lost) lostDuringSection++;
+          sections++;
+        }
+      }),
+    );
+    // Budget: 1,200 sections take well under 5 s on a local server; 120 s (scaled) is a hang guard.
+    await within(Promise.all(workers), s.ms(120_000), "in-process contention run");
+    return {
+      history,
+      resource,
+      sections,
+      expected: count * workersPerProvider * perWorker,
+      lostDuringSection,
+      durationMs: performance.now() - started,
+    };
+  }
+
+  const contentionTimeout = () => s.ms(150_000);
+
+  describe("contention (in-process)", () => {
+    it(
+      "mutual exclusion under contention: no two holds overlap (history checker), every section completes",
+      async (ctx) => {
+        run ??= contend();
+        const result = await run;
+        await ctx.annotate?.(
+          `${result.sections} critical sections across ${IN_PROCESS_CONTENTION.providers} providers in ${Math.round(result.durationMs)} ms`,
+        );
+        const overlaps = result.history.overlaps();
+        expect(overlaps.map(describeOverlap), "overlapping holds").toEqual([]);
+        expect(result.sections).toBe(result.expected);
+        expect(result.lostDuringSection, "locks lost in the middle of a section").toBe(0);
+      },
+      contentionTimeout(),
+    );
+
+    it(
+      "fencing under contention: the fenced-resource oracle rejects no write and tokens grow in hold order",
+      async (ctx) => {
+        const capabilities = await s.capabilities();
+        if (!capabilities.fencing) {
+          ctx.skip(
+            "capabilities.fencing is false: no tokens to check (the history checker still ran)",
+          );
+        }
+        run ??= contend();
+        const result = await run;
+        const rejections = result.resource.rejections
+          .slice(0, 10)
+          .map((r) => `${r.holder} wrote with token ${r.token} after ${r.highest}`);
+        expect(rejections, "writes the oracle rejected").toEqual([]);
+        expect(result.resource.acceptedWrites).toBe(result.sections * 2);
+        expect(
+          result.history.tokenRegressions().map(describeOverlap),
+          "tokens not increasing",
+        ).toEqual([]);
+      },
+      contentionTimeout(),
+    );
+  });
+}

@@ -1,0 +1,113 @@
+import { describe, expect, it } from "vitest";
+import { aborted, settle, sleep, within } from "../async.js";
+import type { SuiteContext } from "../context.js";
+import { isErrorNamed } from "../error-match.js";
+
+/** Leases: an abandoned lock expires after its ttl; auto-extension keeps a held one alive. */
+export function leaseScenarios(s: SuiteContext): void {
+  const noLeases = "capabilities.leases is false: locks live as long as their holder, not a ttl";
+
+  describe("lease expiry and auto-extension", () => {
+    it(
+      "lease expiry: an abandoned lock (no release, no renewal) expires after its ttl",
+      async (ctx) => {
+        const [a, b] = await s.providers(2);
+        if (!a!.capabilities.leases) ctx.skip(noLeases);
+        const key = s.key("expiry");
+        const ttl = s.minTtl;
+        // autoExtend false stands for a holder that died: nobody renews, nobody releases.
+        await a!.getLock(key, { ttl, autoExtend: false }).acquire();
+        const outcome = await settle(() =>
+          within(
+            b!.getLock(key).acquire({ timeout: ttl + s.prompt }),
+            ttl + s.prompt * 2,
+            "acquire",
+          ),
+        );
+        expect(
+          outcome.ok,
+          `the abandoned lock never expired: ${String(!outcome.ok && outcome.error)}`,
+        ).toBe(true);
+        // Not early either: the lease counts from the attempt, which began at most one round
+        // trip before our clock started; 50 ms (scaled) covers that round trip.
+        expect(outcome.elapsed, "the lock expired before its ttl").toBeGreaterThanOrEqual(
+          ttl - s.ms(50),
+        );
+        if (outcome.ok) await outcome.value.release();
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "lease expiry: the abandoned handle's signal aborts with LockLostError and lost becomes true",
+      async (ctx) => {
+        const provider = await s.provider();
+        if (!provider.capabilities.leases) ctx.skip(noLeases);
+        const ttl = s.minTtl;
+        const handle = await provider
+          .getLock(s.key("expiry-signal"), { ttl, autoExtend: false })
+          .acquire();
+        const reason = await aborted(handle.signal, ttl + s.prompt, "the expired handle's signal");
+        expect(isErrorNamed(reason, "LockLostError"), `signal reason: ${String(reason)}`).toBe(
+          true,
+        );
+        expect(handle.lost).toBe(true);
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "auto-extension: a held lock outlives several ttls while its holder is alive",
+      async (ctx) => {
+        const [a, b] = await s.providers(2);
+        if (!a!.capabilities.leases) ctx.skip(noLeases);
+        const key = s.key("auto-extend");
+        const ttl = s.minTtl;
+        const handle = await a!.getLock(key, { ttl }).acquire();
+        // Probe every half ttl for four ttls: without renewal the lock would be gone by the third probe.
+        for (let probe = 0; probe < 8; probe++) {
+          await sleep(ttl / 2);
+          const stolen = await b!.getLock(key).tryAcquire();
+          await stolen?.release();
+          expect(
+            stolen,
+            `the lock expired while held, after ${((probe + 1) / 2).toFixed(1)} ttls`,
+          ).toBeUndefined();
+        }
+        expect(handle.lost).toBe(false);
+        expect(handle.signal.aborted).toBe(false);
+        await handle.release();
+        const next = await within(
+          b!.getLock(key).tryAcquire(),
+          s.prompt,
+          "tryAcquire after release",
+        );
+        expect(next).toBeDefined();
+        await next!.release();
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "auto-extension: extend(ttl) renews a lease by hand",
+      async (ctx) => {
+        const [a, b] = await s.providers(2);
+        if (!a!.capabilities.leases) ctx.skip(noLeases);
+        const key = s.key("extend");
+        const ttl = s.minTtl;
+        const handle = await a!.getLock(key, { ttl, autoExtend: false }).acquire();
+        await sleep(ttl / 2);
+        await within(handle.extend(ttl * 3), s.prompt, "extend");
+        // Past the original ttl, well within the extended one.
+        await sleep(ttl);
+        expect(
+          await b!.getLock(key).tryAcquire(),
+          "extend() did not renew the lease",
+        ).toBeUndefined();
+        expect(handle.lost).toBe(false);
+        await handle.release();
+      },
+      s.testTimeout,
+    );
+  });
+}

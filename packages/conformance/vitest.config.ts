@@ -1,0 +1,11 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // The proof-of-power test starts its own vitest runs over test/fixtures/; those files are
+    // not part of this run.
+    exclude: ["test/fixtures/**", "**/node_modules/**"],
+    testTimeout: 30_000,
+  },
+});
