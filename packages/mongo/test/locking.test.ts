@@ -1,0 +1,233 @@
+import { LockLostError } from "@locks/core";
+import type { MongoClient } from "mongodb";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import {
+  createMongoLockProvider,
+  type MongoLockProvider,
+  type MongoLockProviderOptions,
+} from "../src/index.js";
+import { drivers, mongoUnderTest, uniqueDatabase } from "./server.js";
+
+const server = await mongoUnderTest();
+const reason = typeof server === "string" ? server : undefined;
+if (reason) console.warn(`[@locks/mongo] skipping server tests: ${reason}`);
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name, Client }) => {
+  const url = typeof server === "string" ? "" : server.url;
+  const database = uniqueDatabase(name.replace(/\W/g, ""));
+  const client = new Client(url) as unknown as MongoClient;
+  let open: MongoLockProvider[] = [];
+
+  function provider(options: Partial<MongoLockProviderOptions> = {}): MongoLockProvider {
+    const p = createMongoLockProvider({ client, database, ...options });
+    open.push(p);
+    return p;
+  }
+  /** A provider with its own connection pool: one more "node". */
+  function node(options: Partial<MongoLockProviderOptions> = {}): MongoLockProvider {
+    const p = createMongoLockProvider({
+      url,
+      database,
+      clientOptions: { maxPoolSize: 5 },
+      ...options,
+    });
+    open.push(p);
+    return p;
+  }
+
+  afterEach(async () => {
+    await Promise.all(open.map((p) => p.close()));
+    open = [];
+  });
+  afterAll(async () => {
+    await client
+      .db(database)
+      .dropDatabase()
+      .catch(() => {});
+    await client.close();
+  });
+
+  it("50 concurrent first acquires of a new key: exactly one winner, no exception", async () => {
+    const nodes = Array.from({ length: 5 }, () => node());
+    await Promise.all(nodes.map((n) => n.ready()));
+    const key = `first-${Math.random()}`;
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => nodes[i % nodes.length]!.getLock(key).tryAcquire()),
+    );
+    const rejected = outcomes.filter((o) => o.status === "rejected");
+    expect(rejected).toEqual([]);
+    const handles = outcomes.flatMap((o) => (o.status === "fulfilled" && o.value ? [o.value] : []));
+    expect(handles).toHaveLength(1);
+    const doc = await client
+      .db(database)
+      .collection("locks")
+      .findOne({ _id: key as never });
+    expect(doc?.owner).toBeTypeOf("string");
+    expect(Number(doc?.fence)).toBe(1);
+    await handles[0]!.release();
+  });
+
+  it("decides expiry in the query right after expiresAt, not by a TTL monitor", async () => {
+    const a = node();
+    const b = node();
+    const key = `expiry-${Math.random()}`;
+    const held = await a.getLock(key, { ttl: 600, autoExtend: false }).acquire();
+    const collection = client.db(database).collection<{ _id: string; expiresAt: Date }>("locks");
+    const doc = await collection.findOne({ _id: key });
+    expect(doc).not.toBeNull();
+    const expiresAt = doc!.expiresAt.getTime();
+    expect(await b.getLock(key).tryAcquire()).toBeUndefined();
+
+    // Poll until the takeover succeeds and record when, on the server's clock.
+    const serverNow = async () =>
+      ((await client.db(database).command({ hello: 1 })).localTime as Date).getTime();
+    let taken: Awaited<ReturnType<ReturnType<typeof b.getLock>["tryAcquire"]>>;
+    let takenAt = 0;
+    for (;;) {
+      const before = await serverNow();
+      taken = await b.getLock(key).tryAcquire();
+      if (taken) {
+        takenAt = before;
+        break;
+      }
+      expect(before).toBeLessThan(expiresAt + 1_000);
+      await delay(5);
+    }
+    // Not before the lease ended, and well before any TTL monitor pass (60 s).
+    expect(await serverNow()).toBeGreaterThanOrEqual(expiresAt);
+    expect(takenAt).toBeLessThan(expiresAt + 500);
+    expect(held.lost || (await held.signal.aborted)).toBe(true);
+    const after = await collection.findOne({ _id: key });
+    expect(after?._id).toBe(key); // the same document, updated in place
+    expect(taken.fencingToken!).toBeGreaterThan(held.fencingToken!);
+    await taken.release();
+  });
+
+  it("keeps fencing tokens strictly increasing across release, expiry and takeover", async () => {
+    const a = node();
+    const b = node();
+    const key = `fence-${Math.random()}`;
+    const tokens: bigint[] = [];
+    const h1 = await a.getLock(key).acquire();
+    tokens.push(h1.fencingToken!);
+    await h1.release();
+    const h2 = await b.getLock(key).acquire();
+    tokens.push(h2.fencingToken!);
+    await h2.release();
+    const h3 = await a.getLock(key, { ttl: 300, autoExtend: false }).acquire();
+    tokens.push(h3.fencingToken!);
+    const h4 = await b.getLock(key).acquire({ timeout: 5_000 }); // after expiry
+    tokens.push(h4.fencingToken!);
+    // Takeover behind the holder's back: the owner is cleared, the counter stays.
+    await client
+      .db(database)
+      .collection<{ _id: string }>("locks")
+      .updateOne({ _id: key }, { $set: { owner: null } });
+    const h5 = await a.getLock(key).acquire({ timeout: 5_000 });
+    tokens.push(h5.fencingToken!);
+    await h5.release();
+    for (let i = 1; i < tokens.length; i++) expect(tokens[i]!).toBeGreaterThan(tokens[i - 1]!);
+    await h4.release(); // stale: must not touch anything
+  });
+
+  it("a stale holder can neither renew nor release the new holder's lock", async () => {
+    const a = node();
+    const b = node();
+    const key = `stale-${Math.random()}`;
+    const stale = await a.getLock(key, { ttl: 300, autoExtend: false }).acquire();
+    const fresh = await b.getLock(key).acquire({ timeout: 5_000 });
+    const staleLease = (stale as unknown as { lease: Parameters<typeof a.backend.extend>[0] })
+      .lease;
+    // Straight at the backend, bypassing the handle's local state.
+    expect(await a.backend.extend(staleLease, 60_000)).toBe(false);
+    expect(await a.backend.release(staleLease)).toBe(false);
+    await expect(stale.extend()).rejects.toBeInstanceOf(LockLostError);
+    await stale.release();
+    expect(await node().getLock(key).tryAcquire()).toBeUndefined();
+    const doc = await client
+      .db(database)
+      .collection<{ _id: string; owner: string | null }>("locks")
+      .findOne({ _id: key });
+    const freshLease = (fresh as unknown as { lease: { token: string } }).lease;
+    expect(doc?.owner).toBe(freshLease.token);
+    await fresh.release();
+  });
+
+  it("renews in the background and releases on dispose", async () => {
+    const a = node();
+    const b = node();
+    const key = `renew-${Math.random()}`;
+    {
+      await using held = await a.getLock(key, { ttl: 300 }).acquire();
+      await delay(900);
+      expect(held.lost).toBe(false);
+      expect(await b.getLock(key).tryAcquire()).toBeUndefined();
+    }
+    const next = await b.getLock(key).tryAcquire();
+    expect(next).toBeDefined();
+    await next!.release();
+  });
+
+  it("wakes a waiter soon after a release", async () => {
+    const a = node();
+    const b = node();
+    const key = `wake-${Math.random()}`;
+    const held = await a.getLock(key).acquire();
+    const waiting = b.getLock(key).acquire({ timeout: 10_000 });
+    await delay(300);
+    const released = performance.now();
+    await held.release();
+    const next = await waiting;
+    expect(performance.now() - released).toBeLessThan(1_000);
+    await next.release();
+  });
+
+  it("never closes a client it was given", async () => {
+    const p = provider();
+    const h = await p.getLock(`given-${Math.random()}`).acquire();
+    await p.close();
+    expect(h.lost).toBe(true);
+    const ping = await client.db(database).command({ ping: 1 });
+    expect(ping.ok).toBe(1);
+  });
+
+  it("closes a client it created", async () => {
+    const p = node();
+    await p.ready();
+    let closed = false;
+    p.client.on("topologyClosed", () => {
+      closed = true;
+    });
+    await p.close();
+    expect(closed).toBe(true);
+  });
+
+  it("reports what it detected", async () => {
+    const p = provider();
+    const features = await p.ready();
+    expect(p.features).toEqual(features);
+    if (typeof server !== "string" && server.flavor === "ferretdb") {
+      expect(features).toMatchObject({
+        serverClock: false,
+        changeStream: false,
+        flavor: "ferretdb",
+      });
+      expect(p.capabilities.notifications).toBe(false);
+    }
+    expect(p.capabilities).toMatchObject({ fencing: true, leases: true, distributed: true });
+  });
+
+  it("works with the clock-offset path forced", async () => {
+    const a = node({ timeSource: "offset" });
+    const b = node({ timeSource: "offset" });
+    expect((await a.ready()).serverClock).toBe(false);
+    const key = `offset-${Math.random()}`;
+    const h = await a.getLock(key, { ttl: 300, autoExtend: false }).acquire();
+    expect(await b.getLock(key).tryAcquire()).toBeUndefined();
+    const next = await b.getLock(key).acquire({ timeout: 5_000 });
+    expect(next.fencingToken!).toBeGreaterThan(h.fencingToken!);
+    await next.release();
+  });
+});
