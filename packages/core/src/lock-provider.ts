@@ -213,9 +213,11 @@ export class BackendLockProvider implements LockProvider, HandleOwner {
       if (blocking) {
         const signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
         const sentAt = now();
+        // On abort, give the backend a moment to stop its server-side wait before rejecting: a
+        // release right after the rejection must not be granted to the cancelled wait.
         const lease = await settleFirst(
-          blocking.call(this.backend, key, ttl, left(), signal),
-          signals,
+          graceOnAbort(blocking.call(this.backend, key, ttl, left(), signal), signal, releaseLate),
+          [],
           Number.POSITIVE_INFINITY,
           releaseLate,
         );
@@ -321,6 +323,46 @@ class ProviderLock implements DistributedLock {
   tryAcquire(options?: AcquireOptions): Promise<LockHandle | undefined> {
     return this.provider.acquire(this.key, this.ttl, this.autoExtend, options, 0);
   }
+}
+
+/** Longest wait (ms) for a native blocking wait to stop after its signal aborted. */
+const BLOCKING_ABORT_GRACE = 250;
+
+/**
+ * Settles like `promise`, except that once `signal` aborts it rejects with `signal.reason` as soon
+ * as `promise` settles or {@link BLOCKING_ABORT_GRACE} ms have passed, whichever comes first. A
+ * value that still arrives after the abort is handed to `onLate` (a lock granted too late).
+ */
+function graceOnAbort<T>(
+  promise: Promise<T>,
+  signal: AbortSignal,
+  onLate: (value: T) => void,
+): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const onAbort = () => {
+      timer = setTimeout(giveUp, BLOCKING_ABORT_GRACE);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        if (!signal.aborted) return resolve(value);
+        giveUp();
+        onLate(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        if (signal.aborted) giveUp();
+        else reject(error);
+      },
+    );
+  });
 }
 
 function message(error: unknown): string {
