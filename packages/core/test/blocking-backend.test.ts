@@ -10,7 +10,7 @@ function blockingBackend(stopMs: number, log: string[]): LockBackend {
     name: "blocking",
     capabilities: { fencing: false, leases: false, distributed: true, notifications: true },
     tryAcquire: async () => undefined,
-    acquireBlocking(key, _ttl, _timeout, signal): Promise<BackendLease | undefined> {
+    acquireBlocking(_key, _ttl, _timeout, signal): Promise<BackendLease | undefined> {
       return new Promise((_resolve, reject) => {
         signal.addEventListener("abort", () => {
           setTimeout(() => {
