@@ -15,20 +15,31 @@ function script(numberOfKeys: number, lua: string): LuaScript {
  * Single server / Cluster acquire. KEYS: lock, fence. ARGV: token, ttl (integer ms).
  *
  * Returns the integer 0 when the lock is held by someone else, else the new fencing token as a
- * bulk string of decimal digits. The fence is read back with GET rather than returned from INCR:
- * inside Lua, INCR's reply becomes a Lua number (a double), which loses precision above 2^53 and
- * which `tostring` prints in exponent form above 1e14. GET returns Redis's own exact decimal
- * text, and a bulk string is a bulk string under RESP2 and RESP3 alike.
+ * bulk string of decimal digits (a bulk string under RESP2 and RESP3 alike).
  *
- * INCR runs before SET so that, should the counter ever fail to increment (overflow at 2^63−1),
- * the script errors out before any lock is written.
+ * The fence becomes `max(previous + 1, server time in µs)`. Counting from the server clock keeps
+ * tokens increasing even when the counter itself is lost: a restart without persistence, or a
+ * failover to a replica that missed the last increments (as long as the servers' clocks agree
+ * within the time a failover takes). Lua only compares the counter with the clock (both far
+ * below 2^53 while the clock wins); past that the counter moves by INCR, which Redis computes
+ * exactly on 64-bit integers. The reply is read
+ * back with GET, never formatted by Lua, so it is exact up to 2^63 − 1. The counter is updated
+ * before SET so that, should it fail (overflow), no lock is written.
  */
 export const ACQUIRE = script(
   2,
   `if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
-redis.call('INCR', KEYS[2])
+if redis.replicate_commands then redis.replicate_commands() end
+local time = redis.call('TIME')
+local clock = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local previous = redis.call('GET', KEYS[2])
+if (tonumber(previous) or 0) < clock then
+  redis.call('SET', KEYS[2], string.format('%.0f', clock))
+else
+  redis.call('INCR', KEYS[2])
+end
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 return redis.call('GET', KEYS[2])`,
 );

@@ -1,0 +1,121 @@
+import { type Cluster, Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createRedisLockProvider, redisLockKeys } from "../src/index.js";
+import { ACQUIRE } from "../src/scripts.lua.js";
+import { drivers } from "./drivers.js";
+import { type LocalCluster, startCluster } from "./servers.js";
+
+let cluster: LocalCluster;
+let admin: Redis;
+
+beforeAll(async () => {
+  cluster = await startCluster();
+  admin = new Redis(cluster.nodes[0]!.url);
+});
+afterAll(async () => {
+  admin.disconnect();
+  await cluster.stop();
+});
+
+/** Keys whose braces would break naive hash tags. */
+const awkward = [
+  "plain",
+  "{user1}:x",
+  "a}b{c",
+  "}{",
+  "{}",
+  "%7D",
+  "{",
+  "}",
+  "日本{語}",
+  "x".repeat(1000),
+];
+
+describe.each(drivers)("Redis Cluster with $name", ({ module, name }) => {
+  const open = (options: object = {}) =>
+    createRedisLockProvider({ cluster: cluster.startupNodes, ioredis: module, ...options });
+
+  it("keeps the lock and fence keys of any key in one slot", async () => {
+    for (const key of awkward) {
+      const keys = redisLockKeys(key);
+      const slots = await Promise.all(
+        [keys.lock, keys.fence].map((k) => admin.call("CLUSTER", "KEYSLOT", k)),
+      );
+      expect(slots[0], key).toBe(slots[1]);
+    }
+    // Keys differing only in braces are distinct locks.
+    expect(new Set(awkward.map((k) => redisLockKeys(k).lock)).size).toBe(awkward.length);
+  });
+
+  it("locks keys with braces on every master, with fencing", async () => {
+    const locks = open();
+    const other = open();
+    const masters = new Set<string>();
+    for (const raw of awkward) {
+      const key = `${name}:${raw}`;
+      const handle = await locks.getLock(key).acquire({ timeout: 5_000 });
+      expect(handle.fencingToken).toBeTypeOf("bigint");
+      expect(await other.getLock(key).tryAcquire()).toBeUndefined();
+      await handle.release();
+      const next = await other.getLock(key).tryAcquire();
+      expect(next?.fencingToken).toBeGreaterThan(handle.fencingToken!);
+      await next!.release();
+      const slot = Number(await admin.call("CLUSTER", "KEYSLOT", redisLockKeys(key).lock));
+      masters.add(await masterOf(slot));
+    }
+    expect(masters.size).toBe(3);
+    await locks.close();
+    await other.close();
+  });
+
+  it("falls back to EVAL after SCRIPT FLUSH on every master", async () => {
+    const locks = open();
+    const key = `${name}:flush`;
+    await (await locks.getLock(key).acquire()).release();
+    await Promise.all(
+      cluster.nodes.map(async (node) => {
+        const client = new Redis(node.url);
+        await client.script("FLUSH");
+        expect(await client.script("EXISTS", ACQUIRE.sha)).toEqual([0]);
+        client.disconnect();
+      }),
+    );
+    const handle = await locks.getLock(key).acquire();
+    await handle.extend();
+    await handle.release();
+    await locks.close();
+  });
+
+  it("wakes waiters by pub/sub across nodes", async () => {
+    const locks = open({ wait: { minDelay: 10_000, maxDelay: 10_000 } });
+    const other = open({ wait: { minDelay: 10_000, maxDelay: 10_000 } });
+    const key = `${name}:wake`;
+    const holder = await locks.getLock(key).acquire();
+    const waiting = other.getLock(key).acquire({ timeout: 8_000 });
+    await new Promise((r) => setTimeout(r, 300)); // let the waiter subscribe
+    const released = performance.now();
+    await holder.release();
+    const next = await waiting;
+    expect(performance.now() - released).toBeLessThan(500);
+    await next.release();
+    await locks.close();
+    await other.close();
+  });
+
+  it("never closes a Cluster it was given", async () => {
+    const given = new (module.Cluster as unknown as typeof Cluster)(cluster.startupNodes);
+    const locks = createRedisLockProvider({ cluster: given });
+    expect(locks.topology).toBe("cluster");
+    const handle = await locks.getLock(`${name}:given`).acquire();
+    await handle.release();
+    await locks.close();
+    expect(await given.set(`${name}:still-open`, "1")).toBe("OK");
+    given.disconnect();
+  });
+});
+
+async function masterOf(slot: number): Promise<string> {
+  const slots = (await admin.call("CLUSTER", "SLOTS")) as Array<[number, number, [string, number]]>;
+  const range = slots.find(([from, to]) => slot >= from && slot <= to);
+  return `${range![2][0]}:${range![2][1]}`;
+}

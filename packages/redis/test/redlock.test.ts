@@ -1,0 +1,198 @@
+import { Redis } from "ioredis";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { createRedisLockProvider, RedisQuorumError, redisLockKeys } from "../src/index.js";
+import { drivers } from "./drivers.js";
+import { type LocalRedis, startRedis } from "./servers.js";
+
+let servers: LocalRedis[];
+let admins: Redis[];
+
+beforeAll(async () => {
+  servers = await Promise.all([startRedis(), startRedis(), startRedis()]);
+  admins = servers.map((s) => new Redis(s.url));
+  for (const admin of admins) admin.on("error", () => {});
+});
+afterAll(async () => {
+  for (const admin of admins) admin.disconnect();
+  await Promise.all(servers.map((s) => s.stop()));
+});
+afterEach(() => {
+  for (const s of servers) s.resume();
+});
+
+async function countKeys(key: string): Promise<number[]> {
+  return Promise.all(admins.map((a) => a.exists(redisLockKeys(key).lock)));
+}
+
+describe.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
+  const open = (options: object = {}) =>
+    createRedisLockProvider({ urls: servers.map((s) => s.url), ioredis: module, ...options });
+  let n = 0;
+  const key = (what: string) => `${name}:${what}:${++n}`;
+
+  it("has no fencing tokens, and writes the key on every server", async () => {
+    const locks = open();
+    expect(locks.capabilities.fencing).toBe(false);
+    expect(locks.topology).toBe("redlock");
+    const k = key("basic");
+    const handle = await locks.getLock(k).acquire();
+    expect(handle.fencingToken).toBeUndefined();
+    // acquire resolves once a quorum granted; the last server follows.
+    await expectEventually(async () => (await countKeys(k)).every((c) => c === 1));
+    const other = open();
+    expect(await other.getLock(k).tryAcquire()).toBeUndefined();
+    await handle.release();
+    expect(await countKeys(k)).toEqual([0, 0, 0]);
+    await locks.close();
+    await other.close();
+  });
+
+  it("acquires with 1 of 3 servers down", async () => {
+    const locks = open();
+    await locks
+      .getLock(key("warm"))
+      .tryAcquire()
+      .then((h) => h?.release());
+    servers[2]!.pause();
+    const k = key("one-down");
+    const handle = await locks.getLock(k).acquire({ timeout: 5_000 });
+    expect(
+      await Promise.all(admins.slice(0, 2).map((a) => a.exists(redisLockKeys(k).lock))),
+    ).toEqual([1, 1]);
+    await handle.extend();
+    await handle.release();
+    servers[2]!.resume();
+    await locks.close();
+  });
+
+  it("rejects with RedisQuorumError, fast, with 2 of 3 servers down, leaving no key behind", async () => {
+    const locks = open({ nodeTimeout: 300 });
+    await locks
+      .getLock(key("warm"))
+      .tryAcquire()
+      .then((h) => h?.release());
+    servers[1]!.pause();
+    servers[2]!.pause();
+    const k = key("two-down");
+    const started = performance.now();
+    const error = await locks
+      .getLock(k)
+      .acquire({ timeout: 20_000 })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RedisQuorumError);
+    expect(error).toMatchObject({ name: "RedisQuorumError", reachable: 1, nodes: 3, quorum: 2 });
+    expect(performance.now() - started).toBeLessThan(3_000);
+    expect(await admins[0]!.exists(redisLockKeys(k).lock)).toBe(0);
+    servers[1]!.resume();
+    servers[2]!.resume();
+    // The late SETs the paused servers run on resume are cleaned up too.
+    await expectEventually(async () => (await countKeys(k)).every((c) => c === 0));
+    await locks.close();
+  });
+
+  it("counts a grant with no validity left as a failed attempt and releases it everywhere", async () => {
+    // driftFixed larger than the ttl: every grant is born invalid.
+    const locks = open({ driftFixed: 10_000 });
+    const k = key("novalidity");
+    expect(await locks.getLock(k, { ttl: 5_000 }).tryAcquire()).toBeUndefined();
+    expect(await countKeys(k)).toEqual([0, 0, 0]);
+    await locks.close();
+  });
+
+  it("re-establishes the key on a restarted server while the quorum holds", async () => {
+    const locks = open();
+    const k = key("reestablish");
+    const handle = await locks.getLock(k, { ttl: 3_000 }).acquire();
+    await servers[0]!.restart();
+    expect(await admins[0]!.exists(redisLockKeys(k).lock).catch(() => 0)).toBe(0);
+    await expectEventually(
+      async () => (await admins[0]!.exists(redisLockKeys(k).lock)) === 1,
+      10_000,
+    );
+    expect(handle.lost).toBe(false);
+    const token = await admins[1]!.get(redisLockKeys(k).lock);
+    expect(await admins[0]!.get(redisLockKeys(k).lock)).toBe(token);
+    await handle.release();
+    expect(await countKeys(k)).toEqual([0, 0, 0]);
+    await locks.close();
+  });
+
+  it("reports release of keys already gone instead of throwing", async () => {
+    const locks = open();
+    const k = key("gone");
+    const handle = await locks.getLock(k, { autoExtend: false }).acquire();
+    await expectEventually(async () => (await countKeys(k)).every((c) => c === 1));
+    await Promise.all(admins.map((a) => a.del(redisLockKeys(k).lock)));
+    await expect(handle.release()).resolves.toBeUndefined();
+    await locks.close();
+  });
+
+  it("loses the lock when a quorum of servers lost the key", async () => {
+    const locks = open();
+    const k = key("lost");
+    const handle = await locks.getLock(k, { ttl: 600 }).acquire();
+    await expectEventually(async () => (await countKeys(k)).every((c) => c === 1));
+    await Promise.all(admins.slice(0, 2).map((a) => a.del(redisLockKeys(k).lock)));
+    await expectEventually(async () => handle.lost, 3_000);
+    expect(handle.signal.reason).toMatchObject({ name: "LockLostError" });
+    // The remaining key was released too, so others get in without waiting for its expiry.
+    expect(await countKeys(k)).toEqual([0, 0, 0]);
+    await locks.close();
+  });
+});
+
+describe("Redlock with a server restarted without persistence under contention", () => {
+  it("never has two holders at once", async () => {
+    const providers = Array.from({ length: 4 }, () =>
+      createRedisLockProvider({ urls: servers.map((s) => s.url), ttl: 1_000 }),
+    );
+    const k = `restart-contention:${Date.now()}`;
+    const holds: Array<{ start: number; end: number }> = [];
+    let inside = 0;
+    let overlaps = 0;
+    let stop = false;
+    const worker = async (index: number) => {
+      const provider = providers[index % providers.length]!;
+      while (!stop) {
+        let handle: Awaited<ReturnType<ReturnType<typeof provider.getLock>["acquire"]>>;
+        try {
+          handle = await provider.getLock(k).acquire({ timeout: 2_000 });
+        } catch {
+          continue; // timeouts and quorum errors while a server restarts
+        }
+        inside++;
+        if (inside > 1) overlaps++;
+        const start = performance.now();
+        await new Promise((r) => setTimeout(r, 5 + Math.random() * 10));
+        const stillHeld = !handle.lost;
+        inside--;
+        holds.push({ start, end: performance.now() });
+        await handle.release().catch(() => {});
+        if (!stillHeld) continue;
+      }
+    };
+    const workers = Array.from({ length: 8 }, (_, i) => worker(i));
+    await new Promise((r) => setTimeout(r, 500));
+    await servers[0]!.restart();
+    await new Promise((r) => setTimeout(r, 500));
+    await servers[1]!.restart();
+    await new Promise((r) => setTimeout(r, 1_000));
+    stop = true;
+    await Promise.all(workers);
+    await Promise.all(providers.map((p) => p.close()));
+    holds.sort((a, b) => a.start - b.start);
+    for (let i = 1; i < holds.length; i++) {
+      expect(holds[i]!.start, "two holds overlap").toBeGreaterThanOrEqual(holds[i - 1]!.end);
+    }
+    expect(overlaps).toBe(0);
+    expect(holds.length).toBeGreaterThan(20);
+  });
+});
+
+async function expectEventually(check: () => Promise<boolean>, within = 5_000): Promise<void> {
+  const started = performance.now();
+  while (!(await check())) {
+    if (performance.now() - started > within) throw new Error("condition not met in time");
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
