@@ -18,7 +18,7 @@ export interface RedisConnection {
   quit(): Promise<unknown>;
   /** Immediate close. */
   disconnect(): void;
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** A connection used for SUBSCRIBE. */
@@ -28,7 +28,7 @@ export interface RedisSubscriberConnection {
   unsubscribe(...channels: string[]): Promise<unknown>;
   quit(): Promise<unknown>;
   disconnect(): void;
-  on(event: string, listener: (...args: never[]) => void): unknown;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 
 /** True for the error Redis sends when EVALSHA names a script it has not cached. */

@@ -83,7 +83,7 @@ export class ReleaseSubscriber {
     connection.on("message", ((channel: string) => {
       const entry = this.channels.get(channel);
       if (entry) for (const listener of [...entry.listeners]) listener();
-    }) as (...args: never[]) => void);
+    }) as (...args: unknown[]) => void);
     connection.on("ready", () => {
       if (this.everReady) {
         // Back after a disconnect: anything published meanwhile was missed.
