@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Prepares a Debian 12 machine to run the @locks test suites against real servers.
+#
+# Idempotent and quick when everything is already in place:
+#   - installs redis-server, mariadb-server, docker.io (+ busybox-static for the local images)
+#     with apt-get, running `apt-get update` only when a package is missing;
+#   - stops and disables the distro services that apt may have auto-started (tests start
+#     their own servers on free loopback ports; nothing may squat 6379/3306);
+#   - builds FerretDB v1.24.2 into $HOME/go/bin/ferretdb when it is missing or broken;
+#   - starts dockerd in the background when `docker info` does not answer, and waits
+#     (bounded) until it does.
+#
+# Environment:
+#   LOCKS_SETUP_SKIP_DOCKER=1     do not start dockerd
+#   LOCKS_SETUP_SKIP_FERRETDB=1   do not build FerretDB
+#   LOCKS_DOCKERD_LOG             dockerd log file (default /var/log/locks-dockerd.log)
+#   LOCKS_DOCKERD_WAIT            seconds to wait for dockerd (default 60)
+set -euo pipefail
+
+log() { printf '[setup-machine] %s\n' "$*" >&2; }
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+FERRETDB_VERSION="v1.24.2"
+PACKAGES=(redis-server redis-tools mariadb-server docker.io busybox-static ca-certificates)
+
+# --- apt packages -------------------------------------------------------------------------
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  log "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1
+  # policy-rc.d keeps apt from starting the services it installs.
+  policy_created=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    policy_created=1
+  fi
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ "$policy_created" = 1 ]; then $SUDO rm -f /usr/sbin/policy-rc.d; fi
+else
+  log "apt packages present: ${PACKAGES[*]}"
+fi
+
+# --- distro services: tests never use them ------------------------------------------------
+have_systemd=0
+if [ -d /run/systemd/system ]; then have_systemd=1; fi
+for svc in redis-server mariadb; do
+  if [ "$have_systemd" = 1 ]; then
+    if systemctl is-active --quiet "$svc" 2>/dev/null || systemctl is-enabled --quiet "$svc" 2>/dev/null; then
+      log "stopping and disabling distro service $svc"
+      $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true
+    fi
+  fi
+done
+# Without systemd a package's postinst may still have started a daemon through its init script:
+# stop only the distro instances (their pid files), never servers started by test runs.
+for pidfile in /run/redis/redis-server.pid /run/mysqld/mysqld.pid; do
+  if [ -s "$pidfile" ]; then
+    pid="$(cat "$pidfile")"
+    if kill -0 "$pid" 2>/dev/null; then
+      log "stopping distro daemon pid $pid ($pidfile)"
+      kill "$pid" 2>/dev/null || true
+    fi
+  fi
+done
+
+# --- FerretDB -------------------------------------------------------------------------------
+ferretdb_ok() {
+  [ -x "$1" ] && "$1" --version >/dev/null 2>&1
+}
+FERRETDB_BIN="${HOME}/go/bin/ferretdb"
+if [ "${LOCKS_SETUP_SKIP_FERRETDB:-0}" != 1 ] && ! ferretdb_ok "$FERRETDB_BIN"; then
+  GO="$(command -v go || true)"
+  if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
+  if [ -z "$GO" ]; then
+    log "go not found: installing golang-go"
+    $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+    GO=go
+  fi
+  log "building FerretDB ${FERRETDB_VERSION} into ${FERRETDB_BIN}"
+  # `go install …/cmd/ferretdb@v` produces a binary that panics at start: the module zip lacks
+  # the generated build/version/version.txt. Build from a copy of the module with that file.
+  moddir="$("$GO" mod download -json "github.com/FerretDB/FerretDB@${FERRETDB_VERSION}" |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+  if [ -z "$moddir" ] || [ ! -d "$moddir" ]; then
+    log "could not download the FerretDB module"; exit 1
+  fi
+  src="$(mktemp -d)"
+  cp -r "$moddir/." "$src/"
+  chmod -R u+w "$src"
+  echo "${FERRETDB_VERSION}" >"$src/build/version/version.txt"
+  echo "locks-setup" >"$src/build/version/package.txt"
+  mkdir -p "$(dirname "$FERRETDB_BIN")"
+  (cd "$src" && CGO_ENABLED=0 "$GO" build -trimpath -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb)
+  mv -f "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"
+  rm -rf "$src"
+  ferretdb_ok "$FERRETDB_BIN" || { log "FerretDB build does not start"; exit 1; }
+fi
+if ferretdb_ok "$FERRETDB_BIN"; then
+  log "ferretdb: $("$FERRETDB_BIN" --version 2>&1 | grep -m1 -i version || true)"
+fi
+
+# --- dockerd --------------------------------------------------------------------------------
+if [ "${LOCKS_SETUP_SKIP_DOCKER:-0}" != 1 ]; then
+  if docker info >/dev/null 2>&1; then
+    log "docker answers"
+  else
+    DOCKERD_LOG="${LOCKS_DOCKERD_LOG:-/var/log/locks-dockerd.log}"
+    log "starting dockerd (log: $DOCKERD_LOG)"
+    # --ip 127.0.0.1: published container ports bind loopback only.
+    # setsid + nohup: dockerd survives the shell that started it.
+    $SUDO setsid nohup dockerd --ip 127.0.0.1 >"$DOCKERD_LOG" 2>&1 </dev/null &
+    wait_s="${LOCKS_DOCKERD_WAIT:-60}"
+    deadline=$(($(date +%s) + wait_s))
+    until docker info >/dev/null 2>&1; do
+      if [ "$(date +%s)" -ge "$deadline" ]; then
+        log "dockerd did not answer within ${wait_s}s; last log lines:"
+        tail -n 20 "$DOCKERD_LOG" >&2 || true
+        exit 1
+      fi
+      sleep 0.5
+    done
+    log "docker answers ($(docker version --format '{{.Server.Version}}' 2>/dev/null))"
+  fi
+fi
+log "done"
