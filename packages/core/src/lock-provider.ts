@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { Backoff } from "./backoff.js";
 import { publish } from "./diagnostics.js";
 import {
@@ -71,6 +72,9 @@ export class BackendLockProvider implements LockProvider, HandleOwner {
     if (wait.maxDelay < wait.minDelay)
       throw new RangeError("wait.maxDelay must be >= wait.minDelay");
     this.tuning = wait;
+    // Every pending acquire listens on the close signal: many concurrent waiters are normal use,
+    // not a leak, so Node's default limit of 10 listeners must not warn about them.
+    setMaxListeners(0, this.closeController.signal);
   }
 
   getLock(key: string, options: LockOptions = {}): DistributedLock {
