@@ -1,5 +1,11 @@
 import { createTestServers, type TestServers } from "./test-servers.js";
-import type { BackendName, MongoTestServer, RedisClusterServers, TestServer } from "./types.js";
+import type {
+  BackendName,
+  MongoTestServer,
+  MysqlTestServer,
+  RedisClusterServers,
+  TestServer,
+} from "./types.js";
 
 export { BROKER_ENV, type Broker, startBroker } from "./broker.js";
 export { MAX_REDIS_SERVERS, type TestModeSetting, testModeSetting } from "./manager.js";
@@ -13,6 +19,7 @@ export {
 export type {
   BackendName,
   MongoTestServer,
+  MysqlTestServer,
   RedisClusterServers,
   ServerControl,
   ServerMode,
@@ -44,7 +51,7 @@ export function redisCluster(): Promise<RedisClusterServers | undefined> {
 }
 
 /** A MySQL or MariaDB server; its URL names the existing database `locks_test` as root. */
-export function mysqlServer(): Promise<TestServer | undefined> {
+export function mysqlServer(): Promise<MysqlTestServer | undefined> {
   return shared().mysqlServer();
 }
 

@@ -5,6 +5,7 @@ import type {
   BackendName,
   ControlAction,
   MongoTestServer,
+  MysqlTestServer,
   RedisClusterServers,
   Resolution,
   ServerControl,
@@ -42,7 +43,7 @@ export interface TestServers {
   redisServer(): Promise<TestServer | undefined>;
   redisServers(count: number): Promise<TestServer[] | undefined>;
   redisCluster(): Promise<RedisClusterServers | undefined>;
-  mysqlServer(): Promise<TestServer | undefined>;
+  mysqlServer(): Promise<MysqlTestServer | undefined>;
   mongoServer(): Promise<MongoTestServer | undefined>;
   unavailableReason(backend: BackendName): string | undefined;
   /** Stops the servers this object started in-process (not the broker's). */
@@ -147,12 +148,16 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
     },
     async mysqlServer() {
       const r = await resolve("mysql");
-      return r?.servers[0] && toServer(r.servers[0]);
+      const d = r?.servers[0];
+      if (!d) return undefined;
+      const flavor =
+        d.flavor === "mariadb" || /mariadb/i.test(d.version ?? "") ? "mariadb" : "mysql";
+      return { ...toServer(d), flavor };
     },
     async mongoServer() {
       const r = await resolve("mongo");
       const d = r?.servers[0];
-      return d && { ...toServer(d), flavor: d.flavor ?? "mongodb" };
+      return d && { ...toServer(d), flavor: d.flavor === "ferretdb" ? "ferretdb" : "mongodb" };
     },
     unavailableReason(backend: BackendName) {
       return reasons.get(backend);

@@ -53,6 +53,12 @@ export interface RedisClusterServers {
 /** Control actions, as sent to the broker. */
 export type ControlAction = "restart" | "pause" | "resume";
 
+/** A MySQL-compatible server. */
+export interface MysqlTestServer extends TestServer {
+  /** `mysql` for Oracle MySQL, `mariadb` for MariaDB. */
+  readonly flavor: "mysql" | "mariadb";
+}
+
 /** Serialisable description of a server (what the broker hands to workers). */
 export interface ServerDescriptor {
   /** Broker-side id used for control calls; absent when there is no control. */
@@ -62,7 +68,7 @@ export interface ServerDescriptor {
   readonly port: number;
   readonly mode: ServerMode;
   readonly version?: string;
-  readonly flavor?: "mongodb" | "ferretdb";
+  readonly flavor?: "mongodb" | "ferretdb" | "mysql" | "mariadb";
 }
 
 /** Result of resolving one backend. */

@@ -157,6 +157,7 @@ export async function startMysqlContainer(env: NodeJS.ProcessEnv): Promise<Start
       port,
       mode: "container",
       version,
+      flavor: /mariadb/i.test(version) ? "mariadb" : "mysql",
     },
     `${image} (${mysqlFlavor} ${version})`,
     async () => {

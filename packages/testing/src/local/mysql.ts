@@ -128,7 +128,10 @@ export async function startLocalMysql(env: NodeJS.ProcessEnv): Promise<StartedSe
           host: LOOPBACK,
           port,
           mode: "local",
-          ...(bin.version ? { version: bin.version } : {}),
+          flavor: bin.flavor,
+          ...(bin.version
+            ? { version: bin.flavor === "mariadb" ? `${bin.version}-MariaDB` : bin.version }
+            : {}),
         },
         label: `${bin.flavor === "mariadb" ? "mariadbd" : "mysqld"}${bin.version ? ` ${bin.version}` : ""}`,
         control: {
