@@ -7,7 +7,7 @@
  */
 import { parseArgs } from "node:util";
 import { createRedisLockProvider, type RedisLockProviderOptions } from "../src/index.js";
-import { startCluster, startRedis } from "../test/servers.js";
+import { startCluster, startRedis } from "./local-redis.js";
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,5 @@
 /**
- * Local redis-server processes for this package's tests: loopback only, free ports, temp dirs,
+ * Local redis-server processes for the hand-off script: loopback only, free ports, temp dirs,
  * no persistence (a restart loses every key, like a crash of an in-memory server).
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process";
