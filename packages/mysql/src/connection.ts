@@ -1,0 +1,136 @@
+import type { Connection, ResultSetHeader } from "mysql2";
+
+/** A driver error raised by this package (not by the server). */
+export class ConnectionClosedError extends Error {
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+    this.name = "ConnectionClosedError";
+  }
+}
+
+type Row = unknown[];
+
+/**
+ * One server session as this package uses it: query helpers that ignore the caller's row format
+ * settings, a single permanent error listener (an unhandled `'error'` event would crash the
+ * process), and a death notification for the loss monitor.
+ *
+ * A session is alive until its socket ends, errors, or a query on it times out (the connection is
+ * then destroyed: after a lost reply the protocol state is unknown).
+ */
+export class Session {
+  private static readonly byConnection = new WeakMap<Connection, Session>();
+
+  private deathCause: unknown;
+  private readonly deathListeners = new Set<(cause: unknown) => void>();
+
+  private constructor(readonly connection: Connection) {
+    connection.on("error", (error: unknown) => this.die(error));
+    connection.on("end", () =>
+      this.die(new ConnectionClosedError("The server closed the connection", "CONNECTION_ENDED")),
+    );
+  }
+
+  /** The session wrapper of a driver connection (one per connection, created on first use). */
+  static of(connection: Connection): Session {
+    let session = Session.byConnection.get(connection);
+    if (!session) {
+      session = new Session(connection);
+      Session.byConnection.set(connection, session);
+    }
+    return session;
+  }
+
+  /** The server's id of this session (`CONNECTION_ID()`, used by `KILL`); known once connected. */
+  get id(): number {
+    return this.connection.threadId;
+  }
+
+  /** True once the connection ended, failed or was destroyed. */
+  get dead(): boolean {
+    return this.deathCause !== undefined;
+  }
+
+  /** Why the session died, when it did. */
+  get cause(): unknown {
+    return this.deathCause;
+  }
+
+  /** Calls `listener` once when the session dies (at once if it already has). Returns an unsubscribe. */
+  onDeath(listener: (cause: unknown) => void): () => void {
+    if (this.deathCause !== undefined) {
+      listener(this.deathCause);
+      return () => {};
+    }
+    this.deathListeners.add(listener);
+    return () => this.deathListeners.delete(listener);
+  }
+
+  /** Runs a statement returning rows; rows come back as arrays whatever the pool's settings. */
+  rows(sql: string, values: readonly unknown[] = [], timeout?: number): Promise<Row[]> {
+    return this.run(sql, values, timeout) as Promise<Row[]>;
+  }
+
+  /** Runs a statement returning an OK packet (INSERT, DDL). */
+  execute(
+    sql: string,
+    values: readonly unknown[] = [],
+    timeout?: number,
+  ): Promise<ResultSetHeader> {
+    return this.run(sql, values, timeout) as Promise<ResultSetHeader>;
+  }
+
+  /** Closes the socket at once; the server then ends the session and frees its locks. */
+  destroy(cause?: unknown): void {
+    this.die(cause ?? new ConnectionClosedError("The connection was discarded", "DISCARDED"));
+    this.connection.destroy();
+  }
+
+  private run(sql: string, values: readonly unknown[], timeout?: number): Promise<unknown> {
+    if (this.deathCause !== undefined) return Promise.reject(this.deathCause);
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      if (timeout !== undefined && Number.isFinite(timeout)) {
+        timer = setTimeout(() => {
+          if (done) return;
+          done = true;
+          const error = new ConnectionClosedError(
+            `No reply from the server within ${timeout} ms`,
+            "QUERY_TIMEOUT",
+          );
+          this.destroy(error);
+          reject(error);
+        }, timeout);
+      }
+      this.connection.query(
+        { sql, values: [...values], rowsAsArray: true, namedPlaceholders: false, typeCast: true },
+        (error, result) => {
+          if (timer !== undefined) clearTimeout(timer);
+          if (done) return;
+          done = true;
+          if (error) reject(error);
+          else resolve(result);
+        },
+      );
+    });
+  }
+
+  private die(cause: unknown): void {
+    if (this.deathCause !== undefined) return;
+    this.deathCause = cause ?? new Error("connection closed");
+    for (const listener of [...this.deathListeners]) listener(this.deathCause);
+    this.deathListeners.clear();
+  }
+}
+
+/** A numeric column as a number (`BIGINT` may arrive as a string with `bigNumberStrings`); `null` stays `null`. */
+export function numeric(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "number") return value;
+  if (typeof value === "bigint" || typeof value === "string") return Number(value);
+  return Number.NaN;
+}

@@ -1,0 +1,111 @@
+import { randomUUID } from "node:crypto";
+import { mysqlServer, unavailableReason } from "@locks/testing";
+import mysql from "mysql2/promise";
+import { afterEach } from "vitest";
+import {
+  createMySqlLockProvider,
+  type MySqlLockProvider,
+  type MySqlLockProviderOptions,
+  mysqlLockName,
+} from "../src/index.js";
+
+/** The run's MySQL/MariaDB server, or undefined (see {@link skipReason}). */
+export const server = await mysqlServer();
+
+/** Why the server tests are skipped, shown in the suite name. */
+export const skipReason = server
+  ? undefined
+  : `skipped: no MySQL/MariaDB server (${unavailableReason("mysql") ?? "unknown reason"})`;
+
+/** Keys unique to this run, so that reruns against a shared server never meet old state. */
+export function uniqueKey(name: string): string {
+  return `${name}:${randomUUID()}`;
+}
+
+const cleanups: Array<() => Promise<unknown>> = [];
+
+/** Registers work to run after the current test (providers, pools, connections). */
+export function later(cleanup: () => Promise<unknown>): void {
+  cleanups.push(cleanup);
+}
+
+afterEach(async () => {
+  const pending = cleanups.splice(0).reverse();
+  for (const cleanup of pending) await cleanup().catch(() => {});
+});
+
+/** A provider on the test server, closed after the test. */
+export function provider(options: Partial<MySqlLockProviderOptions> = {}): MySqlLockProvider {
+  if (!server) throw new Error("no server");
+  const created = createMySqlLockProvider(
+    options.pool || options.poolOptions ? options : { url: server.url, ...options },
+  );
+  later(() => created.close());
+  return created;
+}
+
+/** A plain connection for inspecting and breaking things, closed after the test. */
+export async function admin(): Promise<mysql.Connection> {
+  if (!server) throw new Error("no server");
+  const connection = await mysql.createConnection(server.url);
+  later(() => connection.end());
+  return connection;
+}
+
+/** A one-row, one-column query. */
+export async function scalar(connection: mysql.Connection, sql: string, values: unknown[] = []) {
+  const [rows] = await connection.query({ sql, values, rowsAsArray: true });
+  return (rows as unknown[][])[0]?.[0];
+}
+
+/** The server id of the connection holding `key`'s lock, or null. */
+export async function holderOf(connection: mysql.Connection, key: string): Promise<number | null> {
+  const id = await scalar(connection, "SELECT IS_USED_LOCK(?)", [mysqlLockName(key)]);
+  return id === null || id === undefined ? null : Number(id);
+}
+
+/** Resolves with the reason when `signal` aborts; rejects after `ms`. */
+export function abortedWithin(signal: AbortSignal, ms: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return resolve(signal.reason);
+    const timer = setTimeout(() => reject(new Error(`signal not aborted within ${ms} ms`)), ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        resolve(signal.reason);
+      },
+      { once: true },
+    );
+  });
+}
+
+/** Polls `check` every 5 ms until it returns true; rejects after `ms`. */
+export async function eventually(
+  check: () => Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** What the server's process list says a connection is doing (state), or undefined when gone. */
+export async function stateOf(
+  connection: mysql.Connection,
+  id: number,
+): Promise<string | undefined> {
+  const [rows] = await connection.query({
+    sql: "SELECT COMMAND, STATE, INFO FROM information_schema.PROCESSLIST WHERE ID = ?",
+    values: [id],
+    rowsAsArray: true,
+  });
+  const row = (rows as unknown[][])[0];
+  if (!row) return undefined;
+  return row[2] === null
+    ? String(row[0])
+    : `${String(row[0])}: ${String(row[1])}: ${String(row[2])}`;
+}

@@ -1,0 +1,361 @@
+import { LockLostError, LockTimeoutError } from "@locks/core";
+import { startTcpProxy } from "@locks/testing";
+import mysql from "mysql2";
+import { describe, expect, it } from "vitest";
+import { MySqlLockDeadlockError, mysqlLockName } from "../src/index.js";
+import {
+  abortedWithin,
+  admin,
+  eventually,
+  holderOf,
+  later,
+  provider,
+  scalar,
+  server,
+  skipReason,
+  stateOf,
+  uniqueKey,
+} from "./helpers.js";
+
+const suite = skipReason ? `@locks/mysql (${skipReason})` : `@locks/mysql on ${server?.mode}`;
+
+describe.skipIf(!server)(suite, () => {
+  describe("keys", () => {
+    it("case-distinct keys are distinct locks", async () => {
+      const [a, b] = [provider(), provider()];
+      const base = uniqueKey("case");
+      const upper = await a.getLock(`${base}:Foo`).tryAcquire();
+      const lower = await b.getLock(`${base}:foo`).tryAcquire();
+      expect(upper).toBeDefined();
+      expect(lower).toBeDefined();
+      expect(await b.getLock(`${base}:Foo`).tryAcquire()).toBeUndefined();
+      await upper!.release();
+      await lower!.release();
+    });
+
+    it("keys longer than 64 characters that share their first 64 never collide; 1 KiB keys work", async () => {
+      const [a, b] = [provider(), provider()];
+      const common = uniqueKey("long").padEnd(200, "x");
+      const first = await a.getLock(`${common}1`).tryAcquire();
+      const second = await b.getLock(`${common}2`).tryAcquire();
+      expect(first).toBeDefined();
+      expect(second).toBeDefined();
+      const huge = uniqueKey("huge").padEnd(1024, "x");
+      const hugeHandle = await a.getLock(huge).tryAcquire();
+      expect(hugeHandle).toBeDefined();
+      expect(await b.getLock(huge).tryAcquire()).toBeUndefined();
+      await Promise.all([first!.release(), second!.release(), hugeHandle!.release()]);
+    });
+
+    it("the provider prefix is part of the hashed name", async () => {
+      const key = uniqueKey("prefixed");
+      const a = provider({ prefix: "app1:" });
+      const b = provider({ prefix: "app2:" });
+      const one = await a.getLock(key).tryAcquire();
+      const two = await b.getLock(key).tryAcquire();
+      expect(one && two).toBeDefined();
+      const connection = await admin();
+      expect(await holderOf(connection, `app1:${key}`)).not.toBeNull();
+      expect(await holderOf(connection, key)).toBeNull();
+      await Promise.all([one!.release(), two!.release()]);
+    });
+  });
+
+  describe("timeouts", () => {
+    for (const fractionalTimeouts of [undefined, false] as const) {
+      const how =
+        fractionalTimeouts === false
+          ? "whole-second GET_LOCK + polling (MySQL 8 path)"
+          : "detected server behaviour";
+      it(`a sub-second timeout is honoured (${how})`, async () => {
+        const [a, b] = [provider(), provider({ fractionalTimeouts })];
+        const key = uniqueKey("subsecond");
+        const held = await a.getLock(key).acquire();
+        const started = performance.now();
+        const outcome = await b.getLock(key).tryAcquire({ timeout: 250 });
+        const waited = performance.now() - started;
+        expect(outcome).toBeUndefined();
+        expect(waited).toBeGreaterThanOrEqual(240);
+        expect(waited).toBeLessThan(900);
+        const rejected = await b
+          .getLock(key)
+          .acquire({ timeout: 1_300 })
+          .catch((error: unknown) => error);
+        expect(rejected).toBeInstanceOf(LockTimeoutError);
+        await held.release();
+      });
+    }
+
+    it("an infinite wait (default) spans several GET_LOCK chunks and is granted on release", async () => {
+      const [a, b] = [provider(), provider({ waitChunk: 300 })];
+      const key = uniqueKey("forever");
+      const held = await a.getLock(key).acquire();
+      let granted = false;
+      const waiting = b
+        .getLock(key)
+        .acquire()
+        .then((handle) => {
+          granted = true;
+          return handle;
+        });
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(granted).toBe(false);
+      const releasedAt = performance.now();
+      await held.release();
+      const next = await waiting;
+      expect(performance.now() - releasedAt).toBeLessThan(500);
+      expect(next.fencingToken! > held.fencingToken!).toBe(true);
+      await next.release();
+    });
+  });
+
+  describe("cancellation", () => {
+    it("KILL QUERY ends a blocking GET_LOCK promptly and the waiting connection is clean", async () => {
+      const [a, b] = [provider(), provider()];
+      const connection = await admin();
+      const key = uniqueKey("cancel");
+      const held = await a.getLock(key).acquire();
+      const controller = new AbortController();
+      const waiting = b
+        .getLock(key)
+        .acquire({ signal: controller.signal })
+        .catch((error: unknown) => error);
+      // Wait until the server reports the GET_LOCK wait on b's connection.
+      let waiter = 0;
+      await eventually(
+        async () => {
+          for (const id of b.connectionIds()) {
+            if ((await stateOf(connection, id))?.includes("GET_LOCK")) waiter = id;
+          }
+          return waiter !== 0;
+        },
+        5_000,
+        "GET_LOCK visible in the process list",
+      );
+      const reason = new Error("stop waiting");
+      const abortedAt = performance.now();
+      controller.abort(reason);
+      expect(await waiting).toBe(reason);
+      const rejectedAfter = performance.now() - abortedAt;
+      await eventually(
+        async () => !(await stateOf(connection, waiter))?.includes("GET_LOCK"),
+        2_000,
+        "GET_LOCK ended on the server",
+      );
+      const serverAfter = performance.now() - abortedAt;
+      console.log(
+        `KILL QUERY cancellation: rejected after ${rejectedAfter.toFixed(1)} ms, server-side wait gone within ${serverAfter.toFixed(1)} ms`,
+      );
+      expect(rejectedAfter).toBeLessThan(500);
+      // Nothing left behind: the holder's release is not granted to the cancelled wait.
+      await held.release();
+      const third = provider();
+      const next = await third.getLock(key).tryAcquire();
+      expect(next).toBeDefined();
+      await next!.release();
+    });
+
+    it("aborting around the moment of release never leaves a lock behind", async () => {
+      const [a, b, c] = [provider(), provider(), provider()];
+      const key = uniqueKey("abort-race");
+      for (let round = 0; round < 20; round++) {
+        const held = await a.getLock(key).acquire();
+        const controller = new AbortController();
+        const waiting = b
+          .getLock(key)
+          .acquire({ signal: controller.signal })
+          .then(
+            (handle) => handle,
+            () => undefined,
+          );
+        await new Promise((resolve) => setTimeout(resolve, 5 + (round % 5)));
+        // Abort and release at (almost) the same time, in varying order.
+        if (round % 2) {
+          controller.abort();
+          void held.release();
+        } else {
+          void held.release();
+          controller.abort();
+        }
+        const got = await waiting;
+        await held.release();
+        await got?.release();
+        const probe = await c.getLock(key).tryAcquire();
+        expect(probe, `round ${round}: the key stayed locked`).toBeDefined();
+        await probe!.release();
+      }
+    });
+  });
+
+  describe("connections", () => {
+    it("after release, cancellation and timeouts no pooled connection holds a user lock", async () => {
+      const pool = mysql.createPool({ uri: server!.url, connectionLimit: 3 });
+      later(() => new Promise((resolve) => pool.end(resolve)));
+      const mine = provider({ pool });
+      const other = provider();
+      const key = uniqueKey("hygiene");
+      for (let i = 0; i < 5; i++) {
+        const handle = await mine.getLock(`${key}:${i}`).acquire();
+        await handle.release();
+      }
+      const blocker = await other.getLock(key).acquire();
+      expect(await mine.getLock(key).tryAcquire({ timeout: 100 })).toBeUndefined();
+      const controller = new AbortController();
+      const cancelled = mine
+        .getLock(key)
+        .acquire({ signal: controller.signal })
+        .catch(() => {});
+      setTimeout(() => controller.abort(), 100);
+      await cancelled;
+      await blocker.release();
+      const last = await mine.getLock(key).acquire();
+      await last.release();
+      // Check out every pooled connection: each must hold nothing.
+      const connections = await Promise.all(
+        Array.from(
+          { length: 3 },
+          () =>
+            new Promise<mysql.PoolConnection>((resolve, reject) =>
+              pool.getConnection((error, connection) =>
+                error ? reject(error) : resolve(connection),
+              ),
+            ),
+        ),
+      );
+      for (const connection of connections) {
+        const [rows] = await connection.promise().query({
+          sql: "SELECT RELEASE_ALL_LOCKS()",
+          rowsAsArray: true,
+        });
+        expect((rows as unknown[][])[0]?.[0]).toBe(0);
+        connection.release();
+      }
+    });
+
+    it("never closes a pool it was given", async () => {
+      const pool = mysql.createPool({ uri: server!.url, connectionLimit: 2 });
+      later(() => new Promise((resolve) => pool.end(resolve)));
+      const locks = provider({ pool });
+      const handle = await locks.getLock(uniqueKey("given-pool")).acquire();
+      await handle.release();
+      await locks.close();
+      const [rows] = await pool.promise().query({ sql: "SELECT 1", rowsAsArray: true });
+      expect(rows).toEqual([[1]]);
+    });
+
+    it("accepts a mysql2/promise pool", async () => {
+      const pool = mysql.createPool({ uri: server!.url, connectionLimit: 2 }).promise();
+      later(() => pool.end());
+      const locks = provider({ pool });
+      const handle = await locks.getLock(uniqueKey("promise-pool")).acquire();
+      expect(handle.fencingToken).toBeGreaterThan(0n);
+      await handle.release();
+    });
+  });
+
+  describe("loss detection", () => {
+    it("KILL of the holder's connection fires the lost signal and another node acquires", async () => {
+      const [a, b] = [provider(), provider()];
+      const connection = await admin();
+      const key = uniqueKey("kill");
+      const handle = await a.getLock(key).acquire();
+      const holder = await holderOf(connection, key);
+      expect(holder).not.toBeNull();
+      const waiting = b.getLock(key).acquire({ timeout: 5_000 });
+      const killedAt = performance.now();
+      await connection.query(`KILL ${holder}`);
+      const reason = await abortedWithin(handle.signal, 3_000);
+      console.log(`lost signal ${(performance.now() - killedAt).toFixed(1)} ms after KILL`);
+      expect(reason).toBeInstanceOf(LockLostError);
+      expect(handle.lost).toBe(true);
+      await expect(handle.extend()).rejects.toBeInstanceOf(LockLostError);
+      await handle.release();
+      const next = await waiting;
+      expect(next.fencingToken! > handle.fencingToken!).toBe(true);
+      await next.release();
+    });
+
+    it("a silent network (paused proxy) is reported lost within validateInterval + validateTimeout", async () => {
+      const proxy = await startTcpProxy({ host: server!.host, port: server!.port });
+      later(() => proxy.close());
+      const url = new URL(server!.url);
+      url.hostname = proxy.host;
+      url.port = String(proxy.port);
+      const locks = provider({ url: url.href, validateInterval: 200, validateTimeout: 500 });
+      const key = uniqueKey("partition");
+      const handle = await locks.getLock(key).acquire();
+      const pausedAt = performance.now();
+      proxy.pause();
+      const reason = await abortedWithin(handle.signal, 3_000);
+      const noticed = performance.now() - pausedAt;
+      console.log(`partition noticed after ${noticed.toFixed(0)} ms`);
+      expect(reason).toBeInstanceOf(LockLostError);
+      expect(noticed).toBeLessThan(200 + 500 + 1_000);
+      await handle.release();
+      // Once the proxy drops the server side too, the server frees the lock.
+      proxy.resume();
+      proxy.dropConnections();
+      const other = provider();
+      const next = await other.getLock(key).acquire({ timeout: 5_000 });
+      await next.release();
+    });
+  });
+
+  describe("errors", () => {
+    it("a deadlock between user locks rejects with MySqlLockDeadlockError", async () => {
+      // The pool's only connection keeps a user lock of the application's own (a leak):
+      // waiting on it for a lock whose holder waits for that user lock closes a cycle.
+      const pool = mysql.createPool({ uri: server!.url, connectionLimit: 1 });
+      later(() => new Promise((resolve) => pool.end(resolve)));
+      const appLock = uniqueKey("app-lock");
+      await pool.promise().query("SELECT GET_LOCK(?, 0)", [appLock]);
+      const locks = provider({ pool });
+      const key = uniqueKey("deadlock");
+      const other = await admin();
+      await other.query("SELECT GET_LOCK(?, 0)", [mysqlLockName(key)]);
+      const otherWait = other.query("SELECT GET_LOCK(?, 10)", [appLock]).catch(() => {});
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const outcome = await locks
+        .getLock(key)
+        .acquire({ timeout: 5_000 })
+        .catch((error: unknown) => error);
+      expect(outcome).toBeInstanceOf(MySqlLockDeadlockError);
+      expect((outcome as MySqlLockDeadlockError).cause).toMatchObject({
+        errno: expect.any(Number),
+      });
+      await pool.promise().query("SELECT RELEASE_ALL_LOCKS()");
+      await otherWait;
+    });
+
+    it("connection failures are LockBackendError with the driver error as cause", async () => {
+      const locks = provider({
+        url: "mysql://root@127.0.0.1:1/none",
+        poolOptions: { connectTimeout: 2_000 },
+      });
+      const outcome = await locks
+        .getLock("k")
+        .tryAcquire()
+        .catch((error: unknown) => error);
+      expect((outcome as Error).name).toBe("LockBackendError");
+      expect((outcome as Error).cause).toMatchObject({ code: "ECONNREFUSED" });
+    });
+  });
+
+  describe("fencing", () => {
+    it("creates its table on first use and hands out strictly increasing tokens", async () => {
+      const table = `locks_fence_${Math.random().toString(36).slice(2, 10)}`;
+      const connection = await admin();
+      later(() => connection.query(`DROP TABLE IF EXISTS \`${table}\``));
+      const [a, b] = [provider({ fenceTable: table }), provider({ fenceTable: table })];
+      const key = uniqueKey("fence");
+      const tokens: bigint[] = [];
+      for (let i = 0; i < 6; i++) {
+        const handle = await (i % 2 ? a : b).getLock(key).acquire();
+        tokens.push(handle.fencingToken!);
+        await handle.release();
+      }
+      expect(tokens).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+      expect(Number(await scalar(connection, `SELECT COUNT(*) FROM \`${table}\``))).toBe(1);
+    });
+  });
+});
