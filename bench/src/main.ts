@@ -1,0 +1,179 @@
+/**
+ * `pnpm bench [--backend memory|redis|mysql|mongo]... [--quick]`
+ *
+ * Measures our providers, the peer libraries and the raw-driver floor side by side against the
+ * same servers, prints a table per scenario, and writes results/latest.{json,md,svg}.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { BACKENDS, type Backend, type BackendUrls, implementations } from "./backends.js";
+import { FULL, QUICK } from "./plan.js";
+import { markdown, svg } from "./report.js";
+import type { BackendResult, Results } from "./results.js";
+import { computeRatios } from "./results.js";
+import { log, runBackend } from "./run.js";
+import { Servers } from "./servers.js";
+
+const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo]... [--quick] [--out DIR]
+
+  --backend  run only this backend (repeatable; default: all)
+  --quick    a short smoke run (every code path, figures not meaningful)
+  --out      where to write latest.json / latest.md / latest.svg (default: bench/results)
+
+Servers: LOCKS_REDIS_URL, LOCKS_REDIS_URLS (3 comma-separated, Redlock), LOCKS_MYSQL_URL,
+LOCKS_MONGO_URL; otherwise local redis-server / mariadbd / ferretdb on free loopback ports.`;
+
+function options() {
+  const args = process.argv.slice(2);
+  if (args[0] === "--") args.shift(); // `pnpm bench -- --quick` passes the separator through
+  const { values } = parseArgs({
+    args,
+    options: {
+      backend: { type: "string", multiple: true },
+      quick: { type: "boolean", default: false },
+      out: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const backends = (values.backend ?? [...BACKENDS]).flatMap((b) => b.split(","));
+  for (const b of backends) {
+    if (!(BACKENDS as readonly string[]).includes(b)) {
+      console.error(`unknown backend "${b}"\n${USAGE}`);
+      process.exit(2);
+    }
+  }
+  return {
+    backends: backends as Backend[],
+    quick: values.quick,
+    out: values.out ?? fileURLToPath(new URL("../results/", import.meta.url)),
+  };
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const plan = opts.quick ? QUICK : FULL;
+  const strict = process.env.CI === "true";
+  const servers = new Servers();
+  let stopping: Promise<void> | undefined;
+  const stopServers = () => {
+    stopping ??= servers.stop();
+    return stopping;
+  };
+  // Never hang, never leave a server behind.
+  const hardLimitS = opts.quick ? 300 : 3_600;
+  const watchdog = setTimeout(() => {
+    log(`bench: still running after ${hardLimitS} s; stopping servers and giving up`);
+    void stopServers().finally(() => process.exit(1));
+  }, hardLimitS * 1000);
+  // A library that rejects in the background must not end the run (and leave servers behind).
+  process.on("unhandledRejection", (reason) => {
+    log(`  ! unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+  });
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`bench: ${signal}; stopping servers`);
+      void stopServers().finally(() => process.exit(130));
+    });
+  }
+
+  const started = Date.now();
+  const cpuList = cpus();
+  const results: Results = {
+    startedAt: new Date(started).toISOString(),
+    durationS: 0,
+    quick: opts.quick,
+    machine: {
+      cpus: cpuList.length,
+      cpuModel: cpuList[0]?.model.trim() ?? "unknown",
+      node: process.version,
+      os: `${platform()} ${release()}`,
+      memoryGiB: Math.round(totalmem() / 2 ** 30),
+      loadAtStart: loadavg()[0] ?? 0,
+    },
+    plan: { ...plan },
+    backends: [],
+  };
+  let failed = false;
+
+  try {
+    for (const backend of opts.backends) {
+      log(`bench: ${backend}`);
+      const result: BackendResult = { backend, missing: [], scenarios: [] };
+      results.backends.push(result);
+      const urls: BackendUrls = {};
+      try {
+        if (backend === "redis") {
+          const single = await servers.redis(1);
+          urls.redis = single.urls;
+          try {
+            const three = await servers.redis(3);
+            urls.redisRedlock = three.urls;
+          } catch (error) {
+            result.missing.push(`Redlock (3 servers): ${String(error)}`);
+          }
+          result.servers = `${single.version} (${single.mode}${urls.redisRedlock ? "; Redlock: 3 more" : ""})`;
+        } else if (backend === "mysql") {
+          const info = await servers.mysql();
+          urls.mysql = info.urls[0]!;
+          result.servers = `${info.version} (${info.mode})`;
+        } else if (backend === "mongo") {
+          const info = await servers.mongo();
+          urls.mongo = info.urls[0]!;
+          result.servers = `${info.version} (${info.mode})`;
+        }
+      } catch (error) {
+        result.skipped = `no server: ${error instanceof Error ? error.message : String(error)}`;
+        log(`  ! ${backend} skipped: ${result.skipped}`);
+        if (strict) failed = true;
+        continue;
+      }
+      if (result.servers) log(`  servers: ${result.servers}`);
+      const { factories, missing } = await implementations(backend, urls);
+      result.missing.push(...missing);
+      for (const line of missing) log(`  ! ${line}`);
+      if (strict && missing.length > 0) failed = true;
+      try {
+        await runBackend(backend, urls, factories, plan, result);
+      } catch (error) {
+        result.skipped = `run failed: ${error instanceof Error ? error.stack : String(error)}`;
+        log(`  ! ${backend}: ${result.skipped}`);
+        failed = true;
+      }
+      for (const scenario of result.scenarios) computeRatios(scenario);
+      await stopServers();
+      stopping = undefined;
+    }
+  } finally {
+    await stopServers();
+    clearTimeout(watchdog);
+  }
+
+  results.durationS = (Date.now() - started) / 1000;
+  results.machine.loadAtEnd = loadavg()[0] ?? 0;
+  await mkdir(opts.out, { recursive: true });
+  const md = markdown(results);
+  await writeFile(join(opts.out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
+  await writeFile(join(opts.out, "latest.md"), md);
+  await writeFile(join(opts.out, "latest.svg"), svg(results));
+  process.stdout.write(md);
+  log(
+    `bench: done in ${results.durationS.toFixed(0)} s; wrote ${join(opts.out, "latest")}.{json,md,svg}`,
+  );
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,191 @@
+/** The measurements themselves; each returns raw samples, analysed in analysis.ts. */
+import { setMaxListeners } from "node:events";
+import { clock, sleep } from "./clock.js";
+import type { Held, LockImpl } from "./impls/types.js";
+
+/** How long to keep waiting for workers after a run ends before moving on, in milliseconds. */
+export const DRAIN_MS = 3_000;
+
+/** Scenario 1: `ops` sequential acquire+release of one free key; latency of each, in ms. */
+export async function sequential(impl: LockImpl, key: string, ops: number): Promise<number[]> {
+  const signal = new AbortController().signal;
+  const latencies: number[] = [];
+  for (let i = 0; i < ops; i++) {
+    const start = clock();
+    const held = await impl.acquire(key, signal);
+    await held.release();
+    latencies.push(clock() - start);
+  }
+  return latencies;
+}
+
+/** Scenario 2: one loop per key, all in parallel, for `durationMs`; completed acquire+release. */
+export async function parallel(
+  impl: LockImpl,
+  keys: readonly string[],
+  durationMs: number,
+): Promise<{ ops: number; elapsedMs: number; errors: number }> {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every loop waits on it
+  const start = clock();
+  const end = start + durationMs;
+  let ops = 0;
+  let errors = 0;
+  const loops = keys.map(async (key) => {
+    while (clock() < end) {
+      try {
+        const held = await impl.acquire(key, controller.signal);
+        await held.release();
+        ops++;
+      } catch {
+        errors++;
+        if (controller.signal.aborted) return;
+      }
+    }
+  });
+  await Promise.all(loops);
+  return { ops, elapsedMs: clock() - start, errors };
+}
+
+/** One critical section of scenario 3, on the machine-wide monotonic clock (ms). */
+export interface Section {
+  worker: number;
+  /** When the worker started waiting. */
+  waitStart: number;
+  /** When it was granted the lock. */
+  enter: number;
+  /** When it finished its work and called release. */
+  exit: number;
+}
+
+/** What one process's workers did during a contended run. */
+export interface ContendedRun {
+  sections: Section[];
+  /** Waits still in progress at the end of the run (censored), in ms. */
+  unfinishedWaits: number[];
+  errors: number;
+  /** Workers still inside a library call {@link DRAIN_MS} after the end. */
+  stragglers: number;
+}
+
+/** Timing of the worker loop of scenario 3, in milliseconds. */
+export const HOLD_MS = 1;
+export const THINK_MIN_MS = 1;
+export const THINK_MAX_MS = 3;
+
+/**
+ * Scenario 3 in one process: `workers` loops on one key from `startAt` for `durationMs`, each
+ * waiting for the lock, holding it ~1 ms, releasing, then thinking 1–3 ms.
+ */
+export async function contended(
+  impl: LockImpl,
+  key: string,
+  workers: number,
+  firstWorker: number,
+  startAt: number,
+  durationMs: number,
+): Promise<ContendedRun> {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal); // every worker waits on it
+  const sections: Section[] = [];
+  const waiting = new Map<number, number>();
+  let errors = 0;
+  const end = startAt + durationMs;
+  const delay = startAt - clock();
+  if (delay > 0) await sleep(delay);
+  const stopTimer = setTimeout(
+    () => controller.abort(new Error("run over")),
+    Math.max(0, end - clock()),
+  );
+
+  const loop = async (worker: number) => {
+    while (!controller.signal.aborted) {
+      const waitStart = clock();
+      waiting.set(worker, waitStart);
+      let held: Held;
+      try {
+        held = await impl.acquire(key, controller.signal);
+      } catch {
+        waiting.delete(worker);
+        if (controller.signal.aborted) return;
+        errors++;
+        continue;
+      }
+      waiting.delete(worker);
+      const enter = clock();
+      if (enter > end) {
+        await held.release().catch(() => {});
+        return;
+      }
+      await sleep(HOLD_MS);
+      const exit = clock();
+      try {
+        await held.release();
+        sections.push({ worker, waitStart, enter, exit });
+      } catch {
+        errors++;
+      }
+      await sleep(THINK_MIN_MS + Math.random() * (THINK_MAX_MS - THINK_MIN_MS));
+    }
+  };
+
+  let running = workers;
+  const all = Array.from({ length: workers }, (_, i) =>
+    loop(firstWorker + i).finally(() => {
+      running--;
+    }),
+  );
+  await sleep(Math.max(0, end - clock()));
+  const stopped = clock();
+  const unfinishedWaits = [...waiting.values()].map((since) => stopped - since);
+  let drainTimer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    Promise.all(all),
+    new Promise((resolve) => {
+      drainTimer = setTimeout(resolve, DRAIN_MS);
+    }),
+  ]);
+  clearTimeout(drainTimer);
+  clearTimeout(stopTimer);
+  return { sections, unfinishedWaits, errors, stragglers: running };
+}
+
+/**
+ * Scenario 5: heap growth per held lock while `count` distinct keys are held on one
+ * implementation, in bytes. Needs `--expose-gc`.
+ */
+export async function heapPerLock(impl: LockImpl, keys: readonly string[]): Promise<number> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error("run node with --expose-gc to measure heap");
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  const batch = 100;
+  const holdAll = async (names: readonly string[]) => {
+    const held: Held[] = [];
+    for (let i = 0; i < names.length; i += batch) {
+      const slice = names.slice(i, i + batch);
+      held.push(...(await Promise.all(slice.map((key) => impl.acquire(key, controller.signal)))));
+    }
+    return held;
+  };
+  const releaseAll = async (held: Held[]) => {
+    for (let i = 0; i < held.length; i += batch) {
+      await Promise.all(held.slice(i, i + batch).map((h) => h.release().catch(() => {})));
+    }
+  };
+  const settle = async () => {
+    await sleep(50);
+    gc();
+    gc();
+  };
+  // Warm up with as many other keys first, so that buffers and tables that grow on first use
+  // (client queues, maps) are grown before the baseline and not counted as per-lock cost.
+  await releaseAll(await holdAll(keys.map((key) => `${key}:warm`)));
+  await settle();
+  const before = process.memoryUsage().heapUsed;
+  const held = await holdAll(keys);
+  await settle();
+  const after = process.memoryUsage().heapUsed;
+  await releaseAll(held);
+  return (after - before) / keys.length;
+}
