@@ -75,7 +75,7 @@ export class MySqlLockBackend implements LockBackend {
 
   async tryAcquire(key: string): Promise<BackendLease | undefined> {
     const name = mysqlLockName(key);
-    const session = await this.take();
+    const session = await this.takeNow();
     let got: number | null;
     try {
       got = await this.getLock(session, key, name, 0);
@@ -101,7 +101,8 @@ export class MySqlLockBackend implements LockBackend {
     if (signal.aborted) throw signal.reason;
     const name = mysqlLockName(key);
     const deadline = now() + timeout;
-    const session = await this.take(signal);
+    const session = await this.take(signal, deadline);
+    if (!session) return undefined;
     // Open the control connection now, so that a cancellation costs one round trip.
     this.controlSession().catch(() => {});
     let waiting = false;
@@ -215,31 +216,54 @@ export class MySqlLockBackend implements LockBackend {
     return [...this.known].filter((session) => !session.dead).map((session) => session.id);
   }
 
-  /** Takes a connection from the pool; an abort while queued for one rejects at once. */
-  private take(signal?: AbortSignal): Promise<Session> {
-    return new Promise<Session>((resolve, reject) => {
+  /**
+   * Takes a connection from the pool. While queued for one (the pool is exhausted), an abort
+   * rejects at once and the `deadline` (monotonic ms) resolves `undefined`; a connection that
+   * arrives afterwards goes straight back.
+   */
+  private take(
+    signal?: AbortSignal,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<Session | undefined> {
+    return new Promise<Session | undefined>((resolve, reject) => {
       let settled = false;
+      let timer: NodeJS.Timeout | undefined;
+      const stop = () => {
+        settled = true;
+        if (timer !== undefined) clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      };
       const onAbort = () => {
         if (settled) return;
-        settled = true;
+        stop();
         reject(signal?.reason);
       };
       signal?.addEventListener("abort", onAbort, { once: true });
+      if (Number.isFinite(deadline)) {
+        timer = setTimeout(
+          () => {
+            if (settled) return;
+            stop();
+            resolve(undefined);
+          },
+          Math.max(0, deadline - now()),
+        );
+      }
       this.pool.getConnection((error, connection) => {
-        signal?.removeEventListener("abort", onAbort);
-        if (error) {
-          if (!settled) reject(error);
-          settled = true;
-          return;
-        }
         if (settled) {
-          connection.release(); // straight from the pool: it holds nothing of ours
+          if (!error) connection.release(); // straight from the pool: it holds nothing of ours
           return;
         }
-        settled = true;
-        resolve(this.adopt(connection));
+        stop();
+        if (error) reject(error);
+        else resolve(this.adopt(connection));
       });
     });
+  }
+
+  /** Takes a connection for a single attempt (no deadline, no signal). */
+  private async takeNow(): Promise<Session> {
+    return (await this.take()) as Session;
   }
 
   private adopt(connection: Connection): Session {
@@ -354,7 +378,12 @@ export class MySqlLockBackend implements LockBackend {
     seconds: number,
   ): Promise<number | null> {
     try {
-      const [row] = await session.rows("SELECT GET_LOCK(?, ?)", [name, seconds]);
+      // The server answers within `seconds`; no answer long after that means the network is gone.
+      const [row] = await session.rows(
+        "SELECT GET_LOCK(?, ?)",
+        [name, seconds],
+        seconds * 1000 + this.settings.validateTimeout,
+      );
       return numeric(row?.[0]);
     } catch (error) {
       if (isDeadlockError(error)) throw new MySqlLockDeadlockError(key, error);

@@ -232,6 +232,29 @@ describe.skipIf(!server)(suite, () => {
       }
     });
 
+    it("an exhausted pool still honours timeouts and cancellation", async () => {
+      const pool = mysql.createPool({ uri: server!.url, connectionLimit: 1 });
+      later(() => new Promise((resolve) => pool.end(resolve)));
+      const locks = provider({ pool });
+      const held = await locks.getLock(uniqueKey("only-connection")).acquire();
+      const started = performance.now();
+      const timedOut = await locks
+        .getLock(uniqueKey("other"))
+        .acquire({ timeout: 200 })
+        .catch((error: unknown) => error);
+      expect(timedOut).toBeInstanceOf(LockTimeoutError);
+      expect(performance.now() - started).toBeLessThan(1_000);
+      const cancelled = locks
+        .getLock(uniqueKey("other"))
+        .acquire({ signal: AbortSignal.timeout(100) })
+        .catch((error: unknown) => error);
+      expect(((await cancelled) as Error).name).toBe("TimeoutError");
+      await held.release();
+      // The connection is back and usable.
+      const next = await locks.getLock(uniqueKey("after")).acquire({ timeout: 2_000 });
+      await next.release();
+    });
+
     it("never closes a pool it was given", async () => {
       const pool = mysql.createPool({ uri: server!.url, connectionLimit: 2 });
       later(() => new Promise((resolve) => pool.end(resolve)));
