@@ -1,10 +1,12 @@
 export { MongoFeatureUnsupportedError } from "./errors.js";
+export type { LedgerGrant } from "./ledger.js";
 export type { LockDocument } from "./lock-document.js";
-export type { MongoServerFeatures } from "./mongo-backend.js";
+export type { MongoLockState, MongoServerFeatures } from "./mongo-backend.js";
 export {
   DEFAULT_COLLECTION,
   DEFAULT_EXPIRE_AFTER,
   MIN_EXPIRE_AFTER,
+  type MongoLockProtocol,
   type MongoLockProviderOptions,
   type MongoTimeSource,
 } from "./options.js";

@@ -4,12 +4,19 @@ import type { BackendLease, LockBackend } from "@locks/core/backend";
 import type { Collection, Document, Filter, MongoClient, UpdateFilter } from "mongodb";
 import { ChangeFeed } from "./change-feed.js";
 import { DUPLICATE_KEY, errorCode, isServerError, MongoFeatureUnsupportedError } from "./errors.js";
+import { Ledger, type LedgerGrant, type LedgerLease } from "./ledger.js";
 import { fencingTokenOf, type LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import { ServerClock } from "./server-clock.js";
 
 /** What the provider found out about the server, and what it uses. */
 export interface MongoServerFeatures {
+  /**
+   * `"document"`: one document per key, acquired with an atomic conditional upsert (MongoDB).
+   * `"ledger"`: an append-only grant per acquisition, decided by unique inserts (FerretDB, whose
+   * conditional updates are not atomic). See the README.
+   */
+  protocol: "document" | "ledger";
   /** Expiry is decided with `$$NOW` on the server's clock (else with the measured offset). */
   serverClock: boolean;
   /** A change stream wakes waiters (else they poll). */
@@ -20,6 +27,16 @@ export interface MongoServerFeatures {
   version: string | undefined;
   /** `"ferretdb"` when the server says it is FerretDB, else `"mongodb"`. */
   flavor: "mongodb" | "ferretdb";
+}
+
+/** What {@link MongoBackend.inspect} reports about a key. */
+export interface MongoLockState {
+  /** Owner token of the holder; `null` when released (it may also have expired: see `expiresAt`). */
+  owner: string | null;
+  /** End of the current or last lease, on the server's clock. */
+  expiresAt: Date;
+  /** Fencing token of the current or last grant. */
+  fencingToken: bigint;
 }
 
 /** The grant of one key, kept by core in the handle. */
@@ -53,6 +70,7 @@ export class MongoBackend implements LockBackend {
   readonly collection: Collection<LockDocument>;
   private readonly clock: ServerClock;
   private readonly feed: ChangeFeed;
+  private readonly ledger: Ledger;
   private features: Promise<MongoServerFeatures> | undefined;
   private known: MongoServerFeatures | undefined;
   private closed = false;
@@ -75,6 +93,10 @@ export class MongoBackend implements LockBackend {
       return localTime.getTime();
     });
     this.feed = new ChangeFeed(this.collection);
+    this.ledger = new Ledger(
+      db.collection<LedgerGrant>(options.collection, { writeConcern: options.writeConcern }),
+      this.clock,
+    );
     const feed = this.feed;
     this.capabilities = {
       fencing: true,
@@ -105,6 +127,14 @@ export class MongoBackend implements LockBackend {
   async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
     const features = await this.ready();
     const token = ownerToken();
+    if (features.protocol === "ledger") {
+      try {
+        return await this.ledger.tryAcquire(key, ttl, token);
+      } catch (error) {
+        if (!isServerError(error)) void this.ledger.abandon(key, token).catch(() => {});
+        throw error;
+      }
+    }
     let doc: LockDocument | null;
     try {
       const [filter, update] = features.serverClock
@@ -129,6 +159,7 @@ export class MongoBackend implements LockBackend {
 
   async extend(lease: BackendLease, ttl: number): Promise<boolean> {
     const features = await this.ready();
+    if (features.protocol === "ledger") return this.ledger.extend(lease as LedgerLease, ttl);
     const filter: Filter<LockDocument> = { _id: lease.key, owner: lease.token };
     const result = features.serverClock
       ? await this.collection.updateOne(filter, [{ $set: { expiresAt: { $add: ["$$NOW", ttl] } } }])
@@ -139,13 +170,46 @@ export class MongoBackend implements LockBackend {
   }
 
   async release(lease: BackendLease): Promise<boolean> {
+    const features = await this.ready();
+    if (features.protocol === "ledger") return this.ledger.release(lease as LedgerLease);
     return this.releaseToken(lease.key, lease.token);
+  }
+
+  /** The state of `key` (provider prefix included) on the server, for operators and tests. */
+  async inspect(key: string): Promise<MongoLockState | undefined> {
+    const features = await this.ready();
+    if (features.protocol === "ledger") {
+      const latest = await this.ledger.latest(key);
+      if (!latest) return undefined;
+      return {
+        owner: latest.released ? null : latest.owner,
+        expiresAt: latest.expiresAt,
+        fencingToken: BigInt(latest.seq),
+      };
+    }
+    const doc = await this.collection.findOne({ _id: key }, { useBigInt64: true });
+    if (!doc) return undefined;
+    return { owner: doc.owner, expiresAt: doc.expiresAt, fencingToken: fencingTokenOf(doc) };
+  }
+
+  /**
+   * Frees `key` whatever its holder, keeping its fencing counter (the holder notices on its next
+   * renewal). For operators and fault-injection tests.
+   */
+  async forceRelease(key: string): Promise<void> {
+    const features = await this.ready();
+    if (features.protocol === "ledger") return this.ledger.break(key);
+    const { lower } = features.serverClock ? { lower: Date.now() } : await this.clock.bounds();
+    await this.collection.updateOne(
+      { _id: key },
+      { $set: { owner: null, expiresAt: new Date(lower) } },
+    );
   }
 
   async onReleased(key: string, listener: () => void): Promise<() => void> {
     const features = await this.ready();
     const stops: Array<() => void> = [];
-    if (features.changeStream || this.options.changeStream === true) {
+    if (features.changeStream) {
       try {
         await this.feed.open();
         stops.push(this.feed.subscribe(key, listener));
@@ -207,14 +271,21 @@ export class MongoBackend implements LockBackend {
   }
 
   private async wakeAtExpiry(key: string, listener: () => void): Promise<() => void> {
-    const doc = await this.collection.findOne(
-      { _id: key },
-      { projection: { owner: 1, expiresAt: 1 } },
-    );
-    if (!doc || doc.owner === null || !(doc.expiresAt instanceof Date)) return () => {};
+    const features = await this.ready();
+    let until: Date | undefined;
+    if (features.protocol === "ledger") {
+      until = await this.ledger.heldUntil(key);
+    } else {
+      const doc = await this.collection.findOne(
+        { _id: key },
+        { projection: { owner: 1, expiresAt: 1 } },
+      );
+      if (doc && doc.owner !== null && doc.expiresAt instanceof Date) until = doc.expiresAt;
+    }
+    if (until === undefined) return () => {};
     const { lower } = await this.clock.bounds();
     // Lower bound of the server time: the timer fires when the lease has surely run out.
-    const delay = Math.max(0, doc.expiresAt.getTime() - lower + 1);
+    const delay = Math.max(0, until.getTime() - lower + 1);
     if (delay > 2 ** 31 - 1) return () => {};
     const timer = setTimeout(listener, delay);
     timer.unref();
@@ -227,8 +298,18 @@ export class MongoBackend implements LockBackend {
     const version = typeof info.version === "string" ? info.version : undefined;
     const flavor = info.ferretdbVersion !== undefined ? "ferretdb" : "mongodb";
 
+    const protocol =
+      this.options.protocol === "auto"
+        ? flavor === "ferretdb"
+          ? "ledger"
+          : "document"
+        : this.options.protocol;
+    if (protocol === "ledger" && this.options.timeSource === "server") {
+      throw new MongoFeatureUnsupportedError("server clock with the ledger protocol");
+    }
+
     let serverClock = false;
-    if (this.options.timeSource !== "offset") {
+    if (this.options.timeSource !== "offset" && protocol === "document") {
       const failure = await probe(() =>
         Promise.all([
           // Matches nothing: only checks that update pipelines and $$NOW are understood.
@@ -243,21 +324,27 @@ export class MongoBackend implements LockBackend {
     }
     if (!serverClock) await this.clock.bounds();
 
-    const ttlIndex = await this.ensureTtlIndex();
+    // Finds a key's latest grant quickly; locking is correct without it.
+    if (protocol === "ledger" && this.options.manageIndexes) {
+      await this.ledger.ensureIndex().catch(() => {});
+    }
+    const ttlIndex = protocol === "ledger" ? "disabled" : await this.ensureTtlIndex();
 
     // Change streams need a replica set or a sharded cluster (and are not in FerretDB 1.x). The
     // stream opens in the background: the first wait awaits it, acquires never do.
     let changeStream = false;
-    if (this.options.changeStream !== false) {
+    if (this.options.changeStream !== false && protocol === "document") {
       const hello = await db.command({ hello: 1 });
       changeStream =
         flavor === "mongodb" && (typeof hello.setName === "string" || hello.msg === "isdbgrid");
       if (!changeStream && this.options.changeStream === true) {
-        throw new MongoFeatureUnsupportedError("change streams (a replica set is required)");
+        throw new MongoFeatureUnsupportedError(
+          "change streams (they need a replica set and the document protocol)",
+        );
       }
       if (changeStream) void this.feed.open().catch(() => {});
     }
-    return { serverClock, changeStream, ttlIndex, version, flavor };
+    return { protocol, serverClock, changeStream, ttlIndex, version, flavor };
   }
 
   private async ensureTtlIndex(): Promise<MongoServerFeatures["ttlIndex"]> {

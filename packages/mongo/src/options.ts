@@ -11,6 +11,16 @@ import type { MongoClient, MongoClientOptions, WriteConcernSettings } from "mong
  */
 export type MongoTimeSource = "auto" | "server" | "offset";
 
+/**
+ * How lock state is stored.
+ * - `"document"`: one document per key, acquired with one atomic conditional upsert
+ *   (`findOneAndUpdate`). Needs a server whose conditional updates are atomic (MongoDB).
+ * - `"ledger"`: one document per grant (`<key>#<seq>`), decided by unique inserts only. For servers
+ *   whose updates are not atomic compare-and-set operations (FerretDB 1.x).
+ * - `"auto"`: `"ledger"` on FerretDB, else `"document"`.
+ */
+export type MongoLockProtocol = "auto" | "document" | "ledger";
+
 /** Options of {@link createMongoLockProvider}. Give exactly one of `url` and `client`. */
 export interface MongoLockProviderOptions extends LockProviderOptions {
   /** Connection string; the provider creates a client and closes it on `close()`. */
@@ -25,6 +35,8 @@ export interface MongoLockProviderOptions extends LockProviderOptions {
   collection?: string;
   /** Write concern of every lock write. Default `{ w: "majority" }`. */
   writeConcern?: WriteConcernSettings;
+  /** How lock state is stored; see {@link MongoLockProtocol}. Default `"auto"`. */
+  protocol?: MongoLockProtocol;
   /** Where expiry is decided; see {@link MongoTimeSource}. Default `"auto"`. */
   timeSource?: MongoTimeSource;
   /**
@@ -51,6 +63,7 @@ export interface ResolvedMongoOptions {
   database: string | undefined;
   collection: string;
   writeConcern: WriteConcernSettings;
+  protocol: MongoLockProtocol;
   timeSource: MongoTimeSource;
   changeStream: boolean | "auto";
   expireAfter: number | null;
@@ -71,6 +84,7 @@ const KNOWN = new Set([
   "database",
   "collection",
   "writeConcern",
+  "protocol",
   "timeSource",
   "changeStream",
   "expireAfter",
@@ -114,7 +128,16 @@ export function resolveOptions(options: MongoLockProviderOptions): ResolvedMongo
   if (writeConcern === null || typeof writeConcern !== "object") {
     throw new TypeError("writeConcern must be an object such as { w: 'majority' }");
   }
+  const protocol = options.protocol ?? "auto";
+  if (protocol !== "auto" && protocol !== "document" && protocol !== "ledger") {
+    throw new TypeError(`protocol must be "auto", "document" or "ledger", got ${String(protocol)}`);
+  }
   const timeSource = options.timeSource ?? "auto";
+  if (protocol === "ledger" && timeSource === "server") {
+    throw new TypeError(
+      'protocol "ledger" decides expiry on the measured offset: timeSource "server" is not possible',
+    );
+  }
   if (timeSource !== "auto" && timeSource !== "server" && timeSource !== "offset") {
     throw new TypeError(
       `timeSource must be "auto", "server" or "offset", got ${String(timeSource)}`,
@@ -147,6 +170,7 @@ export function resolveOptions(options: MongoLockProviderOptions): ResolvedMongo
     database,
     collection,
     writeConcern,
+    protocol,
     timeSource,
     changeStream,
     expireAfter,

@@ -1,6 +1,6 @@
 import { BackendLockProvider } from "@locks/core/backend";
 import { MongoClient } from "mongodb";
-import { MongoBackend, type MongoServerFeatures } from "./mongo-backend.js";
+import { MongoBackend, type MongoLockState, type MongoServerFeatures } from "./mongo-backend.js";
 import { type MongoLockProviderOptions, resolveOptions } from "./options.js";
 
 /**
@@ -43,6 +43,22 @@ export class MongoLockProvider extends BackendLockProvider {
   /** The features in use, once detected (undefined before the first operation or `ready()`). */
   get features(): MongoServerFeatures | undefined {
     return this.backend.detected;
+  }
+
+  /**
+   * The state of `key` on the server (the provider's prefix is applied), or undefined if it was
+   * never locked. For operators and tests; reading it decides nothing.
+   */
+  inspect(key: string): Promise<MongoLockState | undefined> {
+    return this.backend.inspect(this.prefix + key);
+  }
+
+  /**
+   * Frees `key` (the provider's prefix is applied) whoever holds it, keeping its fencing counter.
+   * The holder finds out on its next renewal and its handle's signal aborts. For operators.
+   */
+  forceRelease(key: string): Promise<void> {
+    return this.backend.forceRelease(this.prefix + key);
   }
 
   /** The collection holding the lock documents. */

@@ -1,0 +1,199 @@
+import { now } from "@locks/core/backend";
+import type { Collection } from "mongodb";
+import { DUPLICATE_KEY, errorCode } from "./errors.js";
+import type { ServerClock } from "./server-clock.js";
+
+/**
+ * One grant in the append-only protocol: every grant of a key is a new document whose `_id`
+ * (`<key>#<seq>`) is unique, so the only write that decides ownership is an insert, which every
+ * MongoDB-compatible server makes atomic through the unique `_id` index.
+ *
+ * This protocol exists for servers whose conditional updates are not atomic: FerretDB 1.x
+ * evaluates an update's filter, then writes the whole document back by `_id` without checking
+ * that it still matches, so two concurrent `findOneAndUpdate`s can both "win" the same free
+ * document. Here nobody but a grant's owner ever updates that grant, and a contender moves on by
+ * inserting the next sequence number.
+ */
+export interface LedgerGrant {
+  /** `<key>#<seq>`. */
+  _id: string;
+  /** The lock key (provider prefix included). */
+  key: string;
+  /** Sequence number of this grant of `key`: 1, 2, 3… (Int64). It is the fencing token. */
+  seq: bigint | number;
+  /** Owner token of the grant. */
+  owner: string;
+  /** End of the lease on the server's clock (as measured by the holder). */
+  expiresAt: Date;
+  /** Set by the owner's release (or by an operator breaking the lock). */
+  released: boolean;
+}
+
+/** What the ledger keeps about a grant it made, beyond core's lease. */
+interface GrantState {
+  id: string;
+  seq: bigint;
+  /** Local monotonic time by which the lease is surely still valid on the server. */
+  deadline: number;
+}
+
+/** The granted lease as the backend returns it to core. */
+export interface LedgerLease {
+  readonly key: string;
+  readonly token: string;
+  readonly fencingToken: bigint;
+}
+
+export function grantId(key: string, seq: bigint): string {
+  return `${key}#${seq}`;
+}
+
+/**
+ * The append-only lock protocol. Expiry is judged on the client with the server-time bounds of
+ * {@link ServerClock}: a contender compares an expiry with the lower bound of the server's time
+ * taken *before* it read the grant, and a holder's renewal only counts when its answer arrives
+ * before the previous lease's local deadline. Together: a renewal that a contender could have
+ * missed is reported as a loss instead.
+ */
+export class Ledger {
+  private readonly grants = new WeakMap<object, GrantState>();
+  private indexed: Promise<void> | undefined;
+
+  constructor(
+    private readonly collection: Collection<LedgerGrant>,
+    private readonly clock: ServerClock,
+  ) {}
+
+  /** Creates the `{ key: 1, seq: -1 }` index that finds a key's latest grant (once). */
+  ensureIndex(): Promise<void> {
+    this.indexed ??= this.collection
+      .createIndex({ key: 1, seq: -1 }, { name: "locks_key_seq" })
+      .then(
+        () => {},
+        (error: unknown) => {
+          this.indexed = undefined;
+          throw error;
+        },
+      );
+    return this.indexed;
+  }
+
+  /** The latest grant of `key`, if any. */
+  latest(key: string): Promise<LedgerGrant | null> {
+    return this.collection.findOne({ key }, { sort: { seq: -1 }, useBigInt64: true });
+  }
+
+  async tryAcquire(key: string, ttl: number, token: string): Promise<LedgerLease | undefined> {
+    const started = now();
+    // Bounds taken before the read: "expired" must hold for the state we are about to see.
+    const { lower, upper } = await this.clock.bounds();
+    const latest = await this.latest(key);
+    if (latest && !latest.released && latest.expiresAt.getTime() > lower) return undefined;
+    const seq = (latest ? BigInt(latest.seq) : 0n) + 1n;
+    const id = grantId(key, seq);
+    try {
+      await this.collection.insertOne({
+        _id: id,
+        key,
+        seq,
+        owner: token,
+        expiresAt: new Date(upper + ttl),
+        released: false,
+      });
+    } catch (error) {
+      if (errorCode(error) === DUPLICATE_KEY) return undefined; // someone else took `seq`
+      throw error;
+    }
+    // Grants older than the latest are deleted, so a contender that read long ago may have
+    // re-inserted a deleted sequence number. The latest grant is never deleted: if anything
+    // newer exists, ours is stale and must not count.
+    const newer = await this.collection.findOne(
+      { key, seq: { $gt: seq } },
+      { projection: { _id: 1 } },
+    );
+    if (newer) {
+      await this.collection
+        .updateOne({ _id: id, owner: token }, { $set: { released: true } })
+        .catch(() => {});
+      return undefined;
+    }
+    const lease: LedgerLease = { key, token, fencingToken: seq };
+    this.grants.set(lease, { id, seq, deadline: started + ttl });
+    // Older grants are history now: collect them (only their owners ever update them, and an
+    // update of a deleted grant changes nothing).
+    void this.collection.deleteMany({ key, seq: { $lt: seq } }).catch(() => {});
+    return lease;
+  }
+
+  async extend(lease: LedgerLease, ttl: number): Promise<boolean> {
+    const grant = this.grants.get(lease);
+    if (!grant) return false;
+    const sent = now();
+    const { upper } = await this.clock.bounds();
+    const result = await this.collection.updateOne(
+      { _id: grant.id, owner: lease.token, released: false },
+      { $set: { expiresAt: new Date(upper + ttl) } },
+    );
+    if (result.matchedCount !== 1) return false;
+    if (now() >= grant.deadline) {
+      // Written after the previous lease may have run out: a contender may have judged it
+      // expired before our write. Give the grant back and report the loss.
+      await this.release(lease).catch(() => {});
+      return false;
+    }
+    const successor = await this.collection.findOne(
+      { key: lease.key, seq: { $gt: grant.seq } },
+      { projection: { _id: 1 } },
+    );
+    if (successor) return false;
+    grant.deadline = sent + ttl;
+    return true;
+  }
+
+  async release(lease: LedgerLease): Promise<boolean> {
+    const grant = this.grants.get(lease);
+    if (!grant) return false;
+    const { lower } = await this.clock.bounds();
+    const result = await this.collection.updateOne(
+      { _id: grant.id, owner: lease.token, released: false },
+      { $set: { released: true, expiresAt: new Date(lower) } },
+    );
+    return result.matchedCount === 1;
+  }
+
+  /** Gives back whatever grant of `key` carries `token` (after an attempt whose outcome is unknown). */
+  async abandon(key: string, token: string): Promise<void> {
+    await this.collection.updateMany(
+      { key, owner: token, released: false },
+      { $set: { released: true } },
+    );
+  }
+
+  /** The current holder's expiry, when the latest grant is held. */
+  async heldUntil(key: string): Promise<Date | undefined> {
+    const latest = await this.latest(key);
+    return latest && !latest.released ? latest.expiresAt : undefined;
+  }
+
+  /** Breaks the lock of `key` (operators, tests): appends a released grant after the latest. */
+  async break(key: string): Promise<void> {
+    for (;;) {
+      const latest = await this.latest(key);
+      if (!latest) return;
+      const seq = BigInt(latest.seq) + 1n;
+      try {
+        await this.collection.insertOne({
+          _id: grantId(key, seq),
+          key,
+          seq,
+          owner: "",
+          expiresAt: new Date((await this.clock.bounds()).lower),
+          released: true,
+        });
+        return;
+      } catch (error) {
+        if (errorCode(error) !== DUPLICATE_KEY) throw error;
+      }
+    }
+  }
+}
