@@ -123,7 +123,7 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
     if (isCi(envOf())) throw new TestServerUnavailableError(backend, result.reason);
     if (!warned.has(backend)) {
       warned.add(backend);
-      logLine(`!!! NO ${backend.toUpperCase()} SERVER: its tests are skipped. ${result.reason}`);
+      logLine(`!!! ${backend} UNAVAILABLE, its tests will be skipped: ${result.reason}`);
     }
     return undefined;
   };

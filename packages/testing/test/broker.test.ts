@@ -1,0 +1,79 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import setup from "../src/global-setup.js";
+import { BROKER_ENV, createTestServers } from "../src/index.js";
+import { canConnect, waitPortClosed } from "../src/ports.js";
+import { redis, redisIsSilent } from "./helpers.js";
+
+describe("broker", () => {
+  it("shares one server between clients, runs controls, and stops it at teardown", async () => {
+    const provided: Record<string, unknown> = {};
+    const teardown = await setup({ provide: (key, value) => (provided[key] = value) });
+    const url = process.env[BROKER_ENV];
+    try {
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(provided.locksTestBroker).toBe(url);
+
+      // Two clients stand for two workers: both reach the broker through the env variable.
+      const a = createTestServers();
+      const b = createTestServers();
+      const [ra, rb] = await Promise.all([a.redisServer(), b.redisServer()]);
+      expect(ra, a.unavailableReason("redis")).toBeDefined();
+      expect(rb?.port).toBe(ra?.port);
+      const port = ra!.port;
+
+      await redis(port, ["SET", "k", "v"]);
+      await rb!.control!.restart();
+      expect(await redis(port, ["GET", "k"])).toBeNull();
+      await ra!.control!.pause();
+      expect(await redisIsSilent(port)).toBe(true);
+      await ra!.control!.resume();
+      expect(await redis(port, ["PING"])).toBe("PONG");
+
+      await expect(a.redisServers(9)).rejects.toBeInstanceOf(RangeError);
+
+      await teardown();
+      expect(process.env[BROKER_ENV]).toBeUndefined();
+      expect(await waitPortClosed("127.0.0.1", port, 10_000)).toBe(true);
+    } finally {
+      await teardown();
+    }
+  });
+
+  it("hands the broker to vitest workers through global-setup", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "locks-broker-test-"));
+    const out = join(dir, "out.jsonl");
+    const config = fileURLToPath(
+      new URL("./fixtures/broker-project/vitest.config.ts", import.meta.url),
+    );
+    try {
+      const code = await new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, [vitestBin(), "run", "--config", config], {
+          stdio: ["ignore", "inherit", "inherit"],
+          env: { ...process.env, LOCKS_FIXTURE_OUT: out, [BROKER_ENV]: "" },
+        });
+        child.once("exit", resolve);
+      });
+      expect(code).toBe(0);
+      const lines = readFileSync(out, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { file: string; pid: number; port: number });
+      expect(lines.map((l) => l.file).sort()).toEqual(["a", "b"]);
+      expect(lines[0]!.pid).not.toBe(lines[1]!.pid);
+      expect(lines[0]!.port).toBe(lines[1]!.port);
+      // The run is over: its teardown stopped the server.
+      expect(await canConnect("127.0.0.1", lines[0]!.port)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+function vitestBin(): string {
+  return fileURLToPath(new URL("../node_modules/vitest/vitest.mjs", import.meta.url));
+}

@@ -1,0 +1,35 @@
+import { execFileSync } from "node:child_process";
+
+/** Images the container tests use: `LOCKS_*_IMAGE`, else the locally built ones. */
+export const containerTestEnv = {
+  LOCKS_REDIS_IMAGE: process.env.LOCKS_REDIS_IMAGE || "locks-local/redis:7.0",
+  LOCKS_MYSQL_IMAGE: process.env.LOCKS_MYSQL_IMAGE || "locks-local/mariadb:10.11",
+  LOCKS_MONGO_IMAGE: process.env.LOCKS_MONGO_IMAGE || "locks-local/ferretdb:1.24.2",
+};
+
+let cached: string | undefined | null = null;
+
+/**
+ * Why container tests cannot run here, or undefined when dockerd answers and the images
+ * exist. Under `LOCKS_TEST_MODE=container` nothing is skipped: the tests run and fail.
+ */
+export function containerSkipReason(): string | undefined {
+  if (process.env.LOCKS_TEST_MODE === "container") return undefined;
+  if (cached !== null) return cached;
+  try {
+    execFileSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 });
+  } catch {
+    cached = "docker does not answer (run scripts/setup-machine.sh)";
+    return cached;
+  }
+  for (const image of Object.values(containerTestEnv)) {
+    try {
+      execFileSync("docker", ["image", "inspect", image], { stdio: "ignore", timeout: 10_000 });
+    } catch {
+      cached = `image ${image} missing (run scripts/build-images.sh)`;
+      return cached;
+    }
+  }
+  cached = undefined;
+  return cached;
+}

@@ -1,0 +1,99 @@
+import { createServer, type Server, type Socket } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTcpProxy } from "../src/index.js";
+import { connect, nextData } from "./helpers.js";
+
+// An echo server stands in for a database: the proxy is byte-level and backend-agnostic.
+let echo: Server;
+let echoPort = 0;
+const upstreamSockets = new Set<Socket>();
+
+beforeAll(async () => {
+  echo = createServer((socket) => {
+    upstreamSockets.add(socket);
+    socket.on("close", () => upstreamSockets.delete(socket));
+    socket.on("error", () => {});
+    socket.on("data", (d) => socket.write(d));
+  });
+  await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
+  const address = echo.address();
+  echoPort = typeof address === "object" && address ? address.port : 0;
+});
+
+afterAll(() => new Promise<void>((r) => echo.close(() => r())));
+
+describe("startTcpProxy", () => {
+  it("forwards both ways", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
+    expect(proxy.host).toBe("127.0.0.1");
+    expect(proxy.port).not.toBe(echoPort);
+    const client = await connect(proxy.port);
+    client.write("hello");
+    expect(await nextData(client, 2_000)).toBe("hello");
+    client.destroy();
+    await proxy.close();
+  });
+
+  it("drops open connections on both sides but keeps accepting new ones", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
+    const client = await connect(proxy.port);
+    client.on("error", () => {});
+    client.write("x");
+    await nextData(client, 2_000);
+    const closed = new Promise<void>((r) => client.once("close", () => r()));
+    proxy.dropConnections();
+    await closed;
+    expect(client.destroyed).toBe(true);
+    // The upstream half is reset too (the server sees its client go away).
+    const deadline = Date.now() + 2_000;
+    while (upstreamSockets.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(upstreamSockets.size).toBe(0);
+
+    const again = await connect(proxy.port);
+    again.write("y");
+    expect(await nextData(again, 2_000)).toBe("y");
+    again.destroy();
+    await proxy.close();
+  });
+
+  it("holds bytes while paused and delivers them after resume", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
+    const client = await connect(proxy.port);
+    client.write("a");
+    expect(await nextData(client, 2_000)).toBe("a");
+
+    proxy.pause();
+    const late = nextData(client, 10_000);
+    client.write("held");
+    // A connection opened during the pause is accepted but not served either.
+    const newcomer = await connect(proxy.port);
+    newcomer.write("new");
+    await expect(nextData(newcomer, 700)).rejects.toThrow(/no data/);
+    let early = false;
+    void late.then(() => {
+      early = true;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(early).toBe(false);
+
+    proxy.resume();
+    expect(await late).toBe("held");
+    expect(await nextData(newcomer, 2_000)).toBe("new");
+    client.destroy();
+    newcomer.destroy();
+    await proxy.close();
+  });
+
+  it("close() refuses new connections and is idempotent", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
+    await proxy.close();
+    await proxy.close();
+    await expect(connect(proxy.port)).rejects.toThrow(/ECONNREFUSED/);
+  });
+
+  it("rejects a bad target", async () => {
+    await expect(startTcpProxy({ host: "127.0.0.1", port: 1.5 })).rejects.toBeInstanceOf(TypeError);
+  });
+});

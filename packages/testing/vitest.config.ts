@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Server starts take a second or two locally and several seconds in containers.
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    // Files start their own servers; keep the two-core machine from starting all at once.
+    fileParallelism: false,
+  },
+});
