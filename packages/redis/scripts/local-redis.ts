@@ -62,7 +62,7 @@ async function waitForPing(port: number, deadlineMs = 10_000): Promise<void> {
 
 export async function startRedis(extraArgs: string[] = []): Promise<LocalRedis> {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), "locks-redis-"));
+  const dir = mkdtempSync(join(tmpdir(), "locks-redis-handoff-"));
   let child: ChildProcess | undefined;
   const launch = async () => {
     child = spawn(

@@ -139,6 +139,17 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
     await locks.close();
   });
 
+  it("never closes clients it was given", async () => {
+    const Client = module.Redis as unknown as typeof Redis;
+    const clients = servers.map((s) => new Client(s.url));
+    const locks = createRedisLockProvider({ clients });
+    const handle = await locks.getLock(key("given")).acquire();
+    await locks.close();
+    expect(handle.lost).toBe(true);
+    expect(await Promise.all(clients.map((c) => c.ping()))).toEqual(["PONG", "PONG", "PONG"]);
+    for (const client of clients) client.disconnect();
+  });
+
   it("reports release of keys already gone instead of throwing", async () => {
     const locks = open();
     const k = key("gone");

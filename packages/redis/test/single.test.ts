@@ -175,6 +175,33 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
     client.disconnect();
   });
 
+  it("works with a client that has keyPrefix and stringNumbers", async () => {
+    const Client = module.Redis as unknown as typeof Redis;
+    const make = () => new Client(server.url, { keyPrefix: "app:", stringNumbers: true });
+    const clients = [make(), make()];
+    const slow = { minDelay: 10_000, maxDelay: 10_000 };
+    const a = createRedisLockProvider({ client: clients[0]!, wait: slow });
+    const b = createRedisLockProvider({ client: clients[1]!, wait: slow });
+    const k = key("keyprefix");
+    const holder = await a.getLock(k).acquire();
+    expect(holder.fencingToken).toBeTypeOf("bigint");
+    expect(await admin.exists(`app:${redisLockKeys(k).lock}`)).toBe(1);
+    expect(await b.getLock(k).tryAcquire()).toBeUndefined();
+    const waiting = b.getLock(k).acquire({ timeout: 8_000 });
+    await new Promise((r) => setTimeout(r, 200)); // let the waiter subscribe
+    const released = performance.now();
+    await holder.release();
+    const next = await waiting;
+    // ioredis prefixes keys but not channels: the release message still reaches the waiter.
+    expect(performance.now() - released).toBeLessThan(500);
+    expect(next.fencingToken).toBeGreaterThan(holder.fencingToken!);
+    await next.extend();
+    await next.release();
+    await a.close();
+    await b.close();
+    for (const client of clients) client.disconnect();
+  });
+
   it("closes the connections it opened", async () => {
     const locks = open();
     const other = open();
