@@ -53,7 +53,9 @@ export class MySqlLockBackend implements LockBackend {
     notifications: true,
   };
   readonly validateInterval: number;
+  /** Sessions in use right now (holding or waiting), plus the control session. */
   private readonly known = new Set<Session>();
+  private readonly watched = new WeakSet<Session>();
   private readonly cleanups = new Set<Promise<void>>();
   private control: Promise<Session> | undefined;
   private fractional: Promise<boolean> | undefined;
@@ -268,9 +270,13 @@ export class MySqlLockBackend implements LockBackend {
 
   private adopt(connection: Connection): Session {
     const session = Session.of(connection);
-    if (!this.known.has(session) && !session.dead) {
+    if (!session.dead) {
       this.known.add(session);
-      session.onDeath(() => this.known.delete(session));
+      // Once per connection, however often the pool hands it out again.
+      if (!this.watched.has(session)) {
+        this.watched.add(session);
+        session.onDeath(() => this.known.delete(session));
+      }
     }
     return session;
   }

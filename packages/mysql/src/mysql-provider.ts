@@ -61,7 +61,7 @@ export function createMySqlLockProvider(options: MySqlLockProviderOptions): MySq
     waitChunk:
       options.waitChunk === undefined
         ? MYSQL_DEFAULTS.waitChunk
-        : checkDuration(options.waitChunk, "waitChunk"),
+        : checkWaitChunk(options.waitChunk),
     fractionalTimeouts: checkBoolean(options.fractionalTimeouts, "fractionalTimeouts"),
   };
   const givenPool = pool === undefined ? undefined : unwrapPool(pool);
@@ -90,4 +90,11 @@ function unwrapPool(pool: MySqlPool): Pool {
   if (candidate.pool && typeof candidate.pool.getConnection === "function") return candidate.pool;
   if (typeof candidate.getConnection === "function") return pool as Pool;
   throw new TypeError("pool must be a mysql2 pool (from mysql2 or mysql2/promise)");
+}
+
+/** A chunk under one second would degrade to polling on servers that wait in whole seconds. */
+function checkWaitChunk(value: unknown): number {
+  const chunk = checkDuration(value, "waitChunk");
+  if (chunk < 1_000) throw new RangeError(`waitChunk must be >= 1000 ms, got ${chunk}`);
+  return chunk;
 }

@@ -41,8 +41,8 @@ export interface MySqlLockProviderOptions extends LockProviderOptions {
    */
   validateTimeout?: number;
   /**
-   * Longest single `GET_LOCK` wait, in milliseconds; longer (and infinite) waits are a loop of
-   * such waits. Default 3_600_000 (one hour).
+   * Longest single `GET_LOCK` wait, in milliseconds (at least 1_000); longer (and infinite) waits
+   * are a loop of such waits. Default 3_600_000 (one hour).
    */
   waitChunk?: number;
   /**

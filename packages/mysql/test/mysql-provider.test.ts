@@ -86,27 +86,31 @@ describe.skipIf(!server)(suite, () => {
       });
     }
 
-    it("an infinite wait (default) spans several GET_LOCK chunks and is granted on release", async () => {
-      const [a, b] = [provider(), provider({ waitChunk: 300 })];
-      const key = uniqueKey("forever");
-      const held = await a.getLock(key).acquire();
-      let granted = false;
-      const waiting = b
-        .getLock(key)
-        .acquire()
-        .then((handle) => {
-          granted = true;
-          return handle;
-        });
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(granted).toBe(false);
-      const releasedAt = performance.now();
-      await held.release();
-      const next = await waiting;
-      expect(performance.now() - releasedAt).toBeLessThan(500);
-      expect(next.fencingToken! > held.fencingToken!).toBe(true);
-      await next.release();
-    });
+    for (const fractionalTimeouts of [undefined, false] as const) {
+      const how =
+        fractionalTimeouts === false ? "whole-second GET_LOCK" : "detected server behaviour";
+      it(`an infinite wait (default) spans several GET_LOCK chunks and is granted on release (${how})`, async () => {
+        const [a, b] = [provider(), provider({ waitChunk: 1_000, fractionalTimeouts })];
+        const key = uniqueKey("forever");
+        const held = await a.getLock(key).acquire();
+        let granted = false;
+        const waiting = b
+          .getLock(key)
+          .acquire()
+          .then((handle) => {
+            granted = true;
+            return handle;
+          });
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+        expect(granted).toBe(false);
+        const releasedAt = performance.now();
+        await held.release();
+        const next = await waiting;
+        expect(performance.now() - releasedAt).toBeLessThan(500);
+        expect(next.fencingToken! > held.fencingToken!).toBe(true);
+        await next.release();
+      });
+    }
   });
 
   describe("cancellation", () => {

@@ -25,6 +25,7 @@ describe("createMySqlLockProvider options", () => {
     expect(() => createMySqlLockProvider({ url, validateInterval: 0 })).toThrow(/validateInterval/);
     expect(() => createMySqlLockProvider({ url, validateTimeout: -1 })).toThrow(/validateTimeout/);
     expect(() => createMySqlLockProvider({ url, waitChunk: Number.NaN })).toThrow(/waitChunk/);
+    expect(() => createMySqlLockProvider({ url, waitChunk: 500 })).toThrow(/waitChunk/);
     expect(() => createMySqlLockProvider({ url, ttl: -5 })).toThrow(RangeError);
     expect(() => createMySqlLockProvider({ url, fenceTable: "x`; DROP TABLE y" })).toThrow(
       /fenceTable/,
