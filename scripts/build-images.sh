@@ -10,9 +10,11 @@
 # lists, busybox (a shell and the tools Testcontainers' port checks run) and an entrypoint
 # that behaves like the official image's, then loaded with `docker import` (no pulls).
 # Images are labelled with a hash of their inputs; a run whose inputs did not change skips
-# the build. Log lines go to stderr; stdout gets only the exports, so
+# the build. Log lines go to stderr; stdout gets only the exports (also written to
+# .tmp/images.env at the repo root), so either of
 #   eval "$(bash scripts/build-images.sh)"
-# sets LOCKS_REDIS_IMAGE, LOCKS_MYSQL_IMAGE, LOCKS_MONGO_IMAGE.
+#   bash scripts/build-images.sh && source .tmp/images.env
+# sets LOCKS_REDIS_IMAGE, LOCKS_MYSQL_IMAGE, LOCKS_MONGO_IMAGE (and LOCKS_MONGO_FLAVOR).
 #
 # Options: --force rebuilds every image.
 set -euo pipefail
@@ -188,5 +190,9 @@ else
   log "skipping ferretdb: $FERRETDB missing or broken (run scripts/setup-machine.sh)"
 fi
 
-log "done in $((($(date +%s%N) - total_started) / 1000000)) ms"
+# The same exports, for `source .tmp/images.env` (override the path with LOCKS_IMAGES_ENV).
+env_file="${LOCKS_IMAGES_ENV:-$(dirname "$here")/.tmp/images.env}"
+mkdir -p "$(dirname "$env_file")"
+printf '%s\n' "${exports[@]}" >"$env_file"
+log "done in $((($(date +%s%N) - total_started) / 1000000)) ms; exports written to $env_file"
 printf '%s\n' "${exports[@]}"
