@@ -59,6 +59,18 @@ if (!server) {
         const holder = (rows as unknown[][])[0]?.[0];
         if (holder === null || holder === undefined) throw new Error(`"${key}" is not locked`);
         await kill(Number(holder));
+        // The client sees its socket close slightly before the server's session clean-up frees
+        // the lock: the fault is complete once the killed session no longer holds it.
+        for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+          const [after] = await connection.query({
+            sql: "SELECT IS_USED_LOCK(?) <=> ?",
+            values: [mysqlLockName(key), Number(holder)],
+            rowsAsArray: true,
+          });
+          if (Number((after as unknown[][])[0]?.[0]) !== 1) return;
+          await sleep(2);
+        }
+        throw new Error(`"${key}" is still held by the killed connection ${holder}`);
       },
       async dropConnections(provider: LockProvider) {
         if (!(provider instanceof MySqlLockProvider)) throw new TypeError("not a MySQL provider");
