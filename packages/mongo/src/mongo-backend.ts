@@ -66,7 +66,8 @@ function ownerToken(): string {
 export class MongoBackend implements LockBackend {
   readonly name = "mongo";
   readonly capabilities: LockCapabilities;
-  readonly waitTuning = { minDelay: 10, maxDelay: 250 };
+  // Polling is the only wake-up on servers without change streams: keep its worst case short.
+  readonly waitTuning = { minDelay: 5, maxDelay: 100 };
   readonly collection: Collection<LockDocument>;
   private readonly clock: ServerClock;
   private readonly feed: ChangeFeed;
