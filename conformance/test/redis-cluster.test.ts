@@ -1,5 +1,6 @@
 /**
- * The conformance suite against a 3-master Redis Cluster from `@locks/testing` (ioredis 5).
+ * The conformance suite against a 3-master Redis Cluster from `@locks/testing`, with
+ * ioredis 5 (RESP2) and ioredis 6 (RESP3).
  * Lock and fence keys share a hash tag, so every operation is one script on one master.
  */
 import { fileURLToPath } from "node:url";
@@ -17,14 +18,20 @@ if (!cluster) {
 } else {
   const faults = redisFaults(cluster.nodes);
   afterAll(() => faults.close());
-  const options: RedisChildOptions = { topology: "cluster", urls: cluster.nodes.map((n) => n.url) };
-  describeLockProvider({
-    name: `redis (cluster, 3 masters, ${cluster.mode})`,
-    createProvider: (o) => createProvider({ ...options, ...o }),
-    faults,
-    child: {
-      module: fileURLToPath(new URL("../providers/redis.ts", import.meta.url)),
-      options: { ...options },
-    },
-  });
+  for (const driver of ["ioredis", "ioredis6"] as const) {
+    const options: RedisChildOptions = {
+      topology: "cluster",
+      urls: cluster.nodes.map((n) => n.url),
+      driver,
+    };
+    describeLockProvider({
+      name: `redis (cluster, 3 masters, ${cluster.mode}, ${driver === "ioredis" ? "ioredis 5, RESP2" : "ioredis 6, RESP3"})`,
+      createProvider: (o) => createProvider({ ...options, ...o }),
+      faults,
+      child: {
+        module: fileURLToPath(new URL("../providers/redis.ts", import.meta.url)),
+        options: { ...options },
+      },
+    });
+  }
 }

@@ -1,6 +1,6 @@
 /**
  * The conformance suite against Redlock over 5 independent Redis servers from `@locks/testing`
- * (ioredis 5). Fencing scenarios are skipped: Redlock has no fencing tokens.
+ * with ioredis 5 (RESP2) and ioredis 6 (RESP3). Fencing scenarios are skipped: Redlock has no fencing tokens.
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
@@ -17,14 +17,20 @@ if (!servers) {
 } else {
   const faults = redisFaults(servers);
   afterAll(() => faults.close());
-  const options: RedisChildOptions = { topology: "redlock", urls: servers.map((s) => s.url) };
-  describeLockProvider({
-    name: `redis (redlock, 5 servers, ${servers[0]!.mode})`,
-    createProvider: (o) => createProvider({ ...options, ...o }),
-    faults,
-    child: {
-      module: fileURLToPath(new URL("../providers/redis.ts", import.meta.url)),
-      options: { ...options },
-    },
-  });
+  for (const driver of ["ioredis", "ioredis6"] as const) {
+    const options: RedisChildOptions = {
+      topology: "redlock",
+      urls: servers.map((s) => s.url),
+      driver,
+    };
+    describeLockProvider({
+      name: `redis (redlock, 5 servers, ${servers[0]!.mode}, ${driver === "ioredis" ? "ioredis 5, RESP2" : "ioredis 6, RESP3"})`,
+      createProvider: (o) => createProvider({ ...options, ...o }),
+      faults,
+      child: {
+        module: fileURLToPath(new URL("../providers/redis.ts", import.meta.url)),
+        options: { ...options },
+      },
+    });
+  }
 }
