@@ -308,6 +308,12 @@ export class MongoBackend implements LockBackend {
     if (protocol === "ledger" && this.options.timeSource === "server") {
       throw new MongoFeatureUnsupportedError("server clock with the ledger protocol");
     }
+    if (protocol === "document" && flavor === "ferretdb") {
+      // Its updates re-check nothing when they write: two acquires could both win.
+      throw new MongoFeatureUnsupportedError(
+        'atomic conditional updates (FerretDB 1.x): use protocol "ledger" (the default there)',
+      );
+    }
 
     let serverClock = false;
     if (this.options.timeSource !== "offset" && protocol === "document") {
@@ -334,10 +340,12 @@ export class MongoBackend implements LockBackend {
     // Change streams need a replica set or a sharded cluster (and are not in FerretDB 1.x). The
     // stream opens in the background: the first wait awaits it, acquires never do.
     let changeStream = false;
-    if (this.options.changeStream !== false && protocol === "document") {
+    if (this.options.changeStream !== false) {
       const hello = await db.command({ hello: 1 });
       changeStream =
-        flavor === "mongodb" && (typeof hello.setName === "string" || hello.msg === "isdbgrid");
+        protocol === "document" &&
+        flavor === "mongodb" &&
+        (typeof hello.setName === "string" || hello.msg === "isdbgrid");
       if (!changeStream && this.options.changeStream === true) {
         throw new MongoFeatureUnsupportedError(
           "change streams (they need a replica set and the document protocol)",

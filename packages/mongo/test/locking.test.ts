@@ -3,6 +3,7 @@ import type { MongoClient } from "mongodb";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import {
   createMongoLockProvider,
+  MongoFeatureUnsupportedError,
   type MongoLockProvider,
   type MongoLockProviderOptions,
 } from "../src/index.js";
@@ -206,6 +207,22 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
       expect(p.capabilities.notifications).toBe(false);
     }
     expect(p.capabilities).toMatchObject({ fencing: true, leases: true, distributed: true });
+  });
+
+  it("rejects options the server cannot honour with MongoFeatureUnsupportedError", async (ctx) => {
+    if (typeof server === "string" || server.flavor !== "ferretdb") {
+      ctx.skip("MongoDB has both features; FerretDB lacks them");
+      return;
+    }
+    const serverClock = provider({ timeSource: "server" });
+    await expect(serverClock.ready()).rejects.toBeInstanceOf(MongoFeatureUnsupportedError);
+    await expect(serverClock.getLock("k").tryAcquire()).rejects.toBeInstanceOf(
+      MongoFeatureUnsupportedError,
+    );
+    const stream = provider({ changeStream: true });
+    await expect(stream.ready()).rejects.toThrow(/change streams/);
+    const document = provider({ protocol: "document" });
+    await expect(document.ready()).rejects.toThrow(/atomic conditional updates/);
   });
 
   it("works with the clock-offset path forced", async () => {
