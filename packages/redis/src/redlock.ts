@@ -12,6 +12,8 @@ interface RedlockNode {
   readonly client: RedisConnection;
   readonly owned: boolean;
   readonly subscriber: ReleaseSubscriber;
+  /** Monotonic time since which the connection has been seen down, if it is. */
+  downSince: number | undefined;
 }
 
 /** Outcome of one command on one node. */
@@ -52,6 +54,7 @@ export class RedlockBackend implements LockBackend {
       client,
       owned,
       subscriber: new ReleaseSubscriber(client, subscribeTimeout),
+      downSince: undefined,
     }));
     this.quorum = Math.floor(this.nodes.length / 2) + 1;
   }
@@ -218,13 +221,19 @@ export class RedlockBackend implements LockBackend {
   }
 
   /**
-   * Runs `command` on `node` unless it is known to be disconnected, and gives up after
-   * `nodeTimeout` ms. Never rejects.
+   * Runs `command` on `node` and gives up after `nodeTimeout` ms; a node whose connection has
+   * been down for longer than that counts as unreachable at once (a brief reconnect does not).
+   * Never rejects.
    */
   private send<T>(node: RedlockNode, command: () => Promise<T>): Promise<NodeReply<T>> {
     const status = node.client.status;
     if (status === "reconnecting" || status === "close" || status === "end") {
-      return Promise.resolve({ ok: false, error: UNREACHABLE });
+      node.downSince ??= now();
+      if (status === "end" || now() - node.downSince > this.nodeTimeout) {
+        return Promise.resolve({ ok: false, error: UNREACHABLE });
+      }
+    } else if (status === "ready") {
+      node.downSince = undefined;
     }
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -1,3 +1,4 @@
+import { type AddressInfo, createServer } from "node:net";
 import {
   redisServers,
   type ServerControl,
@@ -112,6 +113,46 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
     },
   );
 
+  it("rejects with RedisQuorumError when 2 of 3 servers refuse connections, leaving no key behind", async () => {
+    const dead = await Promise.all([closedPort(), closedPort()]);
+    const locks = createRedisLockProvider({
+      urls: [servers[0]!.url, ...dead.map((port) => `redis://127.0.0.1:${port}`)],
+      ioredis: module,
+      nodeTimeout: 300,
+    });
+    const k = key("refused");
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const started = performance.now();
+      const error = await locks
+        .getLock(k)
+        .acquire({ timeout: 20_000 })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RedisQuorumError);
+      expect(performance.now() - started).toBeLessThan(2_000);
+    }
+    expect(await admins[0]!.exists(redisLockKeys(k).lock)).toBe(0);
+    await locks.close();
+  });
+
+  it("rides out a brief drop of every connection (no quorum error)", async () => {
+    const locks = open();
+    const k = key("drop");
+    await (await locks.getLock(k).acquire()).release();
+    await Promise.all(
+      admins.map(async (admin) => {
+        const list = String(await admin.call("CLIENT", "LIST"));
+        for (const line of list.split("\n")) {
+          const id =
+            line.includes(` name=${locks.connectionName} `) && /\bid=(\d+)/.exec(line)?.[1];
+          if (id) await admin.call("CLIENT", "KILL", "ID", id);
+        }
+      }),
+    );
+    const handle = await locks.getLock(k).acquire({ timeout: 5_000 });
+    await handle.release();
+    await locks.close();
+  });
+
   it("counts a grant with no validity left as a failed attempt and releases it everywhere", async () => {
     // driftFixed larger than the ttl: every grant is born invalid.
     const locks = open({ driftFixed: 10_000 });
@@ -221,6 +262,15 @@ suite("Redlock with a server restarted without persistence under contention", ()
     expect(holds.length).toBeGreaterThan(20);
   });
 });
+
+/** A loopback port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 async function expectEventually(check: () => Promise<boolean>, within = 5_000): Promise<void> {
   const started = performance.now();
