@@ -55,7 +55,8 @@ export interface RedisLockProviderOptions extends LockProviderOptions {
   driftFixed?: number;
   /**
    * Redlock: longest wait (ms) for one server's reply before it counts as unreachable for this
-   * operation. A server whose connection is known to be down counts as unreachable at once.
+   * operation. A server whose connection has been down for longer than this counts as
+   * unreachable at once.
    * Default 500.
    */
   nodeTimeout?: number;
