@@ -93,15 +93,12 @@ export class RedlockBackend implements LockBackend {
     const px = pxTtl(ttl);
     const started = now();
     const missing = new Set<number>();
-    let succeeded = false;
     const outcome = await this.decide(
       (node) => runScript(node.client, EXTEND, [lock], [lease.token, px]),
       (reply, index) => {
         const code = integerReply(reply);
-        if (code === 2) {
-          missing.add(index);
-          if (succeeded) void this.reestablish(index, lock, lease.token, px);
-        }
+        // Replies after the decision are not acted on: the handle may be released by then.
+        if (code === 2) missing.add(index);
         return code === 1;
       },
       () => {},
@@ -110,7 +107,6 @@ export class RedlockBackend implements LockBackend {
     if (outcome.granted >= this.quorum && validity > 0) {
       // Servers restarted without persistence lost the key: put it back, with the same token,
       // only where nobody else took it, and only now that a quorum still holds.
-      succeeded = true;
       await Promise.all(
         [...missing].map((index) => this.reestablish(index, lock, lease.token, px)),
       );
