@@ -107,7 +107,8 @@ export class MySqlLockBackend implements LockBackend {
     if (!session) return undefined;
     // Open the control connection now, so that a cancellation costs one round trip.
     this.controlSession().catch(() => {});
-    let waiting = false;
+    /** The GET_LOCK in flight, if any. */
+    let waiting: Promise<unknown> | undefined;
     let interrupting: Promise<void> | undefined;
     const onAbort = () => {
       interrupting ??= this.interrupt(session, () => waiting);
@@ -120,11 +121,12 @@ export class MySqlLockBackend implements LockBackend {
       while (!signal.aborted) {
         const seconds = waitSeconds(deadline - now(), fractional, this.settings.waitChunk);
         if (signal.aborted) break;
-        waiting = true;
+        const call = this.getLock(session, key, name, seconds);
+        waiting = call;
         try {
-          got = await this.getLock(session, key, name, seconds);
+          got = await call;
         } finally {
-          waiting = false;
+          waiting = undefined;
         }
         if (got !== 0 || signal.aborted || deadline - now() <= 0) break;
         if (seconds === 0) await pause(Math.min(SUB_SECOND_POLL, deadline - now()), signal);
@@ -324,7 +326,10 @@ export class MySqlLockBackend implements LockBackend {
    * growing pause) until the wait has ended. If the control connection cannot be used, the waiting
    * connection is destroyed instead, which ends the wait too.
    */
-  private async interrupt(session: Session, waiting: () => boolean): Promise<void> {
+  private async interrupt(
+    session: Session,
+    waiting: () => Promise<unknown> | undefined,
+  ): Promise<void> {
     for (let attempt = 0; waiting() && !session.dead; attempt++) {
       try {
         const control = await this.controlSession();
@@ -337,8 +342,10 @@ export class MySqlLockBackend implements LockBackend {
         session.destroy();
         return;
       }
-      if (!waiting()) return;
-      await pause(Math.min(200, 5 * 2 ** attempt));
+      const call = waiting();
+      if (!call) return;
+      // Normally the wait ends right after the KILL; repeat it only if it did not.
+      await Promise.race([call.catch(() => {}), pause(Math.min(200, 5 * 2 ** attempt))]);
     }
   }
 
