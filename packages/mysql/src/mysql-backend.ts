@@ -11,6 +11,8 @@ import { mysqlLockName } from "./lock-name.js";
 const ER_NO_SUCH_TABLE = 1146;
 /** OK packet status flag: the session is in autocommit mode. */
 const SERVER_STATUS_AUTOCOMMIT = 2;
+/** A pooled connection idle for longer than this (ms) is pinged before use. */
+const STALE_AFTER = 10_000;
 /** Delay between `GET_LOCK(name, 0)` polls for the sub-second rest of a wait on whole-second servers. */
 const SUB_SECOND_POLL = 25;
 
@@ -221,11 +223,31 @@ export class MySqlLockBackend implements LockBackend {
   }
 
   /**
+   * Takes a live connection from the pool. A pooled connection idle for more than
+   * {@link STALE_AFTER} ms is pinged first (a NAT or firewall may have dropped it silently) and
+   * replaced once if the ping fails, so that a stale socket does not fail the acquisition.
+   */
+  private async take(
+    signal?: AbortSignal,
+    deadline = Number.POSITIVE_INFINITY,
+  ): Promise<Session | undefined> {
+    const session = await this.takeFromPool(signal, deadline);
+    if (!session || !mayBeStale(session)) return session;
+    try {
+      await session.rows("SELECT 1", [], this.settings.validateTimeout);
+      return session;
+    } catch {
+      this.discard(session);
+      return this.takeFromPool(signal, deadline);
+    }
+  }
+
+  /**
    * Takes a connection from the pool. While queued for one (the pool is exhausted), an abort
    * rejects at once and the `deadline` (monotonic ms) resolves `undefined`; a connection that
    * arrives afterwards goes straight back.
    */
-  private take(
+  private takeFromPool(
     signal?: AbortSignal,
     deadline = Number.POSITIVE_INFINITY,
   ): Promise<Session | undefined> {
@@ -452,6 +474,12 @@ export function waitSeconds(left: number, fractional: boolean, chunk: number): n
   const ms = Math.min(left, chunk);
   if (!(ms > 0)) return 0;
   return fractional ? Math.ceil(ms) / 1000 : Math.floor(ms / 1000);
+}
+
+/** True for a pooled connection that has been idle in the pool for a while. */
+function mayBeStale(session: Session): boolean {
+  const idleSince = (session.connection as { lastActiveTime?: unknown }).lastActiveTime;
+  return typeof idleSince === "number" && Date.now() - idleSince > STALE_AFTER;
 }
 
 function asMySqlLease(lease: BackendLease): MySqlLease {

@@ -259,6 +259,28 @@ describe.skipIf(!server)(suite, () => {
       await next.release();
     });
 
+    it("a pooled connection that died unnoticed while idle is replaced, not reported as a failure", async () => {
+      const pool = mysql.createPool({ uri: server!.url, connectionLimit: 1 });
+      later(() => new Promise((resolve) => pool.end(resolve)));
+      const locks = provider({ pool });
+      const first = await locks.getLock(uniqueKey("stale")).acquire();
+      await first.release();
+      // The pooled connection: stop reading its socket (so the client misses the server's FIN),
+      // kill it on the server, and make it look idle for a minute.
+      const pooled = await new Promise<mysql.PoolConnection>((resolve, reject) =>
+        pool.getConnection((error, connection) => (error ? reject(error) : resolve(connection))),
+      );
+      const id = pooled.threadId;
+      (pooled as unknown as { stream: { pause(): void } }).stream.pause();
+      pooled.release();
+      const connection = await admin();
+      await connection.query(`KILL ${id}`);
+      (pooled as unknown as { lastActiveTime: number }).lastActiveTime = Date.now() - 60_000;
+      const handle = await locks.getLock(uniqueKey("stale")).acquire({ timeout: 5_000 });
+      expect(locks.connectionIds()).not.toContain(id);
+      await handle.release();
+    });
+
     it("never closes a pool it was given", async () => {
       const pool = mysql.createPool({ uri: server!.url, connectionLimit: 2 });
       later(() => new Promise((resolve) => pool.end(resolve)));
