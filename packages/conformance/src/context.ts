@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { LockCapabilities, LockProvider } from "@locks/core";
+import { within } from "./async.js";
 import type { DescribeLockProviderOptions, LockFaults, ProviderFactoryOptions } from "./options.js";
 
 /** Default for {@link DescribeLockProviderOptions.minTtl}, in milliseconds. */
@@ -71,6 +72,20 @@ export class SuiteContext {
   /** The capabilities of this provider kind (taken from a fresh provider). */
   async capabilities(): Promise<LockCapabilities> {
     return (await this.provider()).capabilities;
+  }
+
+  /**
+   * Whether `key` is free for `provider`: one `tryAcquire()` bounded by {@link prompt} (so that a
+   * provider whose tryAcquire waits fails here instead of hanging), released at once if granted.
+   */
+  async isFree(provider: LockProvider, key: string): Promise<boolean> {
+    const handle = await within(
+      provider.getLock(key).tryAcquire(),
+      this.prompt,
+      `tryAcquire("${key}")`,
+    );
+    await handle?.release();
+    return handle !== undefined;
   }
 
   /** A key no other test (or suite sharing the server) uses. */

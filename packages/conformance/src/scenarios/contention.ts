@@ -74,7 +74,8 @@ export function contentionScenarios(s: SuiteContext): void {
         run ??= contend();
         const result = await run;
         await ctx.annotate?.(
-          `${result.sections} critical sections across ${IN_PROCESS_CONTENTION.providers} providers in ${Math.round(result.durationMs)} ms`,
+          `${result.sections} critical sections across ${IN_PROCESS_CONTENTION.providers} providers × ${IN_PROCESS_CONTENTION.workersPerProvider} workers in one process in ${Math.round(result.durationMs)} ms`,
+          "contention",
         );
         const overlaps = result.history.overlaps();
         expect(overlaps.map(describeOverlap), "overlapping holds").toEqual([]);

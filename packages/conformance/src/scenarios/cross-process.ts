@@ -56,7 +56,8 @@ export function crossProcessScenarios(s: SuiteContext): void {
         if (reason) ctx.skip(reason);
         const result = await start();
         await ctx.annotate?.(
-          `${result.sections} critical sections across ${CROSS_PROCESS_CONTENTION.children} processes in ${Math.round(result.durationMs)} ms`,
+          `${result.sections} critical sections across ${CROSS_PROCESS_CONTENTION.children} processes × ${CROSS_PROCESS_CONTENTION.providersPerChild} providers in ${Math.round(result.durationMs)} ms`,
+          "contention",
         );
         expect(result.history.overlaps().map(describeOverlap), "overlapping holds").toEqual([]);
         expect(result.sections).toBe(expected());

@@ -52,6 +52,7 @@ export function wakeUpScenarios(s: SuiteContext): void {
         const max = sorted[sorted.length - 1]!;
         await ctx.annotate?.(
           `${waiters} hand-offs: median ${median.toFixed(1)} ms, max ${max.toFixed(1)} ms (notifications: ${holderProvider!.capabilities.notifications})`,
+          "wake-up",
         );
         expect(latencies.length, "waiters that got the lock").toBe(waiters);
         expect(history.overlaps().map(describeOverlap)).toEqual([]);
