@@ -214,10 +214,8 @@ export class MongoBackend implements LockBackend {
       try {
         await this.feed.open();
         stops.push(this.feed.subscribe(key, listener));
-      } catch (error) {
-        if (this.options.changeStream === true) {
-          throw new MongoFeatureUnsupportedError("change streams", error);
-        }
+      } catch {
+        // The stream could not be (re)opened just now: this wait polls; the next one retries.
       }
     }
     // Expiry makes no event: wake the waiter when the holder's lease runs out.
