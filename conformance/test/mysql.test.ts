@@ -2,12 +2,14 @@
  * The conformance suite against MySQL / MariaDB from `@locks/testing`. Fault hooks act the way
  * an operator would: `KILL` the connection that holds a lock (found with `IS_USED_LOCK`), `KILL`
  * every connection of a provider, and restart or freeze the server through its test controls.
+ * A server given by URL has no controls: providers then connect through a loopback TCP proxy
+ * whose pause stands in for a frozen server, and the restart scenario is skipped.
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
 import type { LockProvider } from "@locks/core";
 import { MySqlLockProvider, mysqlLockName } from "@locks/mysql";
-import { mysqlServer, unavailableReason } from "@locks/testing";
+import { mysqlServer, startTcpProxy, unavailableReason } from "@locks/testing";
 import mysql from "mysql2/promise";
 import { afterAll, describe, it } from "vitest";
 import { createProvider, type MySqlChildOptions } from "../providers/mysql.js";
@@ -39,11 +41,20 @@ if (!server) {
     // Error 1094 "Unknown thread id": the connection closed meanwhile, which is what we want.
     await connection.query(`KILL ${Number(id)}`).catch(() => {});
   };
+  const proxy = server.control
+    ? undefined
+    : await startTcpProxy({ host: server.host, port: server.port });
   afterAll(async () => {
     await admin?.end().catch(() => {});
+    await proxy?.close();
   });
 
-  const options: MySqlChildOptions = { url: server.url };
+  const url = new URL(server.url);
+  if (proxy) {
+    url.hostname = proxy.host;
+    url.port = String(proxy.port);
+  }
+  const options: MySqlChildOptions = { url: url.href };
 
   describeLockProvider({
     name: `mysql (${server.version ?? "unknown version"}, ${server.mode})`,
@@ -85,7 +96,13 @@ if (!server) {
               await server.control!.resume();
             },
           }
-        : {}),
+        : {
+            async pauseBackend(ms: number) {
+              proxy!.pause();
+              await sleep(ms);
+              proxy!.resume();
+            },
+          }),
     },
     child: {
       module: fileURLToPath(new URL("../providers/mysql.ts", import.meta.url)),
