@@ -1,0 +1,51 @@
+import type { Reporter, TestModule } from "vitest/node";
+
+interface BackendTally {
+  passed: number;
+  failed: number;
+  skipped: number;
+  /** Skip reason → number of scenarios skipped for it. */
+  reasons: Map<string, number>;
+}
+
+/**
+ * Prints one line per backend after the run: passed / failed / skipped, and why scenarios were
+ * skipped. The backend is the outermost `describe` of each test, i.e. the `name` given to
+ * `describeLockProvider`.
+ */
+export default class ConformanceSummaryReporter implements Reporter {
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    const backends = new Map<string, BackendTally>();
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        let suite = test.parent;
+        while (suite.type === "suite" && suite.parent.type === "suite") suite = suite.parent;
+        const backend = suite.type === "suite" ? suite.name : module.moduleId;
+        let tally = backends.get(backend);
+        if (!tally) {
+          tally = { passed: 0, failed: 0, skipped: 0, reasons: new Map() };
+          backends.set(backend, tally);
+        }
+        const result = test.result();
+        if (result.state === "passed") tally.passed++;
+        else if (result.state === "failed") tally.failed++;
+        else if (result.state === "skipped") {
+          tally.skipped++;
+          const reason = result.note ?? "no reason given";
+          tally.reasons.set(reason, (tally.reasons.get(reason) ?? 0) + 1);
+        }
+      }
+    }
+    if (backends.size === 0) return;
+    const width = Math.max(...[...backends.keys()].map((name) => name.length));
+    const lines = ["", "Conformance summary"];
+    for (const [name, tally] of backends) {
+      lines.push(
+        `  ${name.padEnd(width)}  ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`,
+      );
+      for (const [reason, count] of tally.reasons)
+        lines.push(`  ${" ".repeat(width)}    skipped ${count}: ${reason}`);
+    }
+    process.stdout.write(`${lines.join("\n")}\n\n`);
+  }
+}
