@@ -149,8 +149,8 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
     const b = node();
     const key = `renew-${Math.random()}`;
     {
-      await using held = await a.getLock(key, { ttl: 300 }).acquire();
-      await delay(900);
+      await using held = await a.getLock(key, { ttl: 600 }).acquire();
+      await delay(1_800);
       expect(held.lost).toBe(false);
       expect(await b.getLock(key).tryAcquire()).toBeUndefined();
     }
