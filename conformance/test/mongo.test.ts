@@ -8,7 +8,6 @@ import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
 import { createMongoLockProvider, type MongoLockProvider } from "@locks/mongo";
 import { mongoServer, startTcpProxy, unavailableReason } from "@locks/testing";
-import { MongoClient } from "mongodb";
 import { afterAll, describe, it } from "vitest";
 import type { MongoChildOptions } from "../providers/mongo.js";
 
@@ -23,17 +22,21 @@ if (!server) {
   // directConnection: talk to the proxy only, not to the members a replica set advertises.
   const url = `mongodb://${proxy.host}:${proxy.port}/?directConnection=true`;
   const database = `locks_conformance_${process.pid}`;
-  const admin = new MongoClient(server.url, { serverSelectionTimeoutMS: 10_000 });
-  // A provider of the same protocol as the ones under test, for the operator's side of faults.
-  const operator = createMongoLockProvider({ client: admin, database });
+  // A provider of the same protocol as the ones under test, straight to the server (not through
+  // the proxy), for the operator's side of faults and the clean-up.
+  const operator = createMongoLockProvider({
+    url: server.url,
+    database,
+    clientOptions: { serverSelectionTimeoutMS: 10_000 },
+  });
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   afterAll(async () => {
-    await admin
+    await operator.client
       .db(database)
       .dropDatabase()
       .catch(() => {});
-    await admin.close();
+    await operator.close();
     await proxy.close();
   });
 
