@@ -7,10 +7,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
-import type { LockProvider } from "@locks/core";
-import { MySqlLockProvider, mysqlLockName } from "@locks/mysql";
+import { createMySqlFaults } from "@locks/mysql/faults";
 import { mysqlServer, startTcpProxy, unavailableReason } from "@locks/testing";
-import mysql from "mysql2/promise";
 import { afterAll, describe, it } from "vitest";
 import { createProvider, type MySqlChildOptions } from "../providers/mysql.js";
 
@@ -22,30 +20,13 @@ if (!server) {
   });
 } else {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-  let admin: mysql.Connection | undefined;
-  /** A connection for the fault hooks, reopened after a restart killed it. */
-  const adminConnection = async (): Promise<mysql.Connection> => {
-    if (admin) {
-      try {
-        await admin.query("SELECT 1");
-        return admin;
-      } catch {
-        admin.destroy();
-      }
-    }
-    admin = await mysql.createConnection(server.url);
-    return admin;
-  };
-  const kill = async (id: number) => {
-    const connection = await adminConnection();
-    // Error 1094 "Unknown thread id": the connection closed meanwhile, which is what we want.
-    await connection.query(`KILL ${Number(id)}`).catch(() => {});
-  };
+  // KILL-based hooks on an admin connection straight to the server (never through the proxy).
+  const kills = createMySqlFaults({ url: server.url });
   const proxy = server.control
     ? undefined
     : await startTcpProxy({ host: server.host, port: server.port });
   afterAll(async () => {
-    await admin?.end().catch(() => {});
+    await kills.close();
     await proxy?.close();
   });
 
@@ -60,33 +41,8 @@ if (!server) {
     name: `mysql (${server.version ?? "unknown version"}, ${server.mode})`,
     createProvider: (o) => createProvider({ ...options, ...o }),
     faults: {
-      async breakLock(key: string) {
-        const connection = await adminConnection();
-        const [rows] = await connection.query({
-          sql: "SELECT IS_USED_LOCK(?)",
-          values: [mysqlLockName(key)],
-          rowsAsArray: true,
-        });
-        const holder = (rows as unknown[][])[0]?.[0];
-        if (holder === null || holder === undefined) throw new Error(`"${key}" is not locked`);
-        await kill(Number(holder));
-        // The client sees its socket close slightly before the server's session clean-up frees
-        // the lock: the fault is complete once the killed session no longer holds it.
-        for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
-          const [after] = await connection.query({
-            sql: "SELECT IS_USED_LOCK(?) <=> ?",
-            values: [mysqlLockName(key), Number(holder)],
-            rowsAsArray: true,
-          });
-          if (Number((after as unknown[][])[0]?.[0]) !== 1) return;
-          await sleep(2);
-        }
-        throw new Error(`"${key}" is still held by the killed connection ${holder}`);
-      },
-      async dropConnections(provider: LockProvider) {
-        if (!(provider instanceof MySqlLockProvider)) throw new TypeError("not a MySQL provider");
-        for (const id of provider.connectionIds()) await kill(id);
-      },
+      breakLock: (key) => kills.breakLock(key),
+      dropConnections: (provider) => kills.dropConnections(provider),
       ...(server.control
         ? {
             restartBackend: () => server.control!.restart(),
