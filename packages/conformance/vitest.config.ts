@@ -6,6 +6,7 @@ export default defineConfig({
     // The proof-of-power test starts its own vitest runs over test/fixtures/; those files are
     // not part of this run.
     exclude: ["test/fixtures/**", "**/node_modules/**"],
+    globalSetup: ["test/build-setup.ts"],
     testTimeout: 30_000,
   },
 });
