@@ -50,13 +50,15 @@ export function analyseContended(
       waits.push(s.enter - s.waitStart);
       counts[s.worker] = (counts[s.worker] ?? 0) + 1;
       const previous = sections[i - 1];
-      if (!previous) continue;
-      if (s.enter < previous.exit) {
-        overlaps++;
-        continue;
-      }
-      if (s.worker !== previous.worker && s.waitStart < previous.exit) {
-        handoffs.push(s.enter - previous.exit);
+      if (previous && s.enter < previous.exit) overlaps++;
+      // Hand-off of this release: the first later entry by another worker that was already
+      // waiting when it was released (others may barge in first; their entries do not count).
+      for (let j = i + 1; j < sections.length; j++) {
+        const next = sections[j]!;
+        if (next.worker !== s.worker && next.waitStart < s.exit) {
+          handoffs.push(next.enter - s.exit);
+          break;
+        }
       }
     }
   }

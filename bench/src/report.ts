@@ -6,7 +6,8 @@ const num = (value: number | undefined, digits?: number): string => {
   if (digits !== undefined) return value.toFixed(digits);
   if (Math.abs(value) >= 100) return Math.round(value).toLocaleString("en-US");
   if (Math.abs(value) >= 10) return value.toFixed(1);
-  return value.toFixed(2);
+  if (Math.abs(value) >= 0.1 || value === 0) return value.toFixed(2);
+  return value.toPrecision(2);
 };
 const ratio = (value: number | undefined) =>
   value === undefined || !Number.isFinite(value) ? "–" : `${value.toFixed(2)}×`;
@@ -129,7 +130,11 @@ function panelBars(
       if (config && row.config !== config) continue;
       const value = row.metrics[metric];
       if (value === undefined || !Number.isFinite(value) || row.error) continue;
-      bars.push({ label: `${backend.backend} · ${row.impl}`, value, role: row.role });
+      const contendedRow = backend.scenarios
+        .find((s) => s.id === "contended")
+        ?.rows.find((r) => r.impl === row.impl && r.config === row.config);
+      const unsafe = (contendedRow?.metrics.overlaps ?? 0) > 0 ? " (overlaps!)" : "";
+      bars.push({ label: `${backend.backend} · ${row.impl}${unsafe}`, value, role: row.role });
     }
   }
   return bars;
