@@ -75,6 +75,11 @@ export class MongoBackend implements LockBackend {
   private features: Promise<MongoServerFeatures> | undefined;
   private known: MongoServerFeatures | undefined;
   private closed = false;
+  /**
+   * @internal Lets tests drive the document protocol's code on FerretDB one operation at a time
+   * (its sequential semantics are the same; only concurrent acquires are unsafe there).
+   */
+  allowDocumentOnFerretDB = false;
 
   constructor(
     readonly client: MongoClient,
@@ -306,7 +311,7 @@ export class MongoBackend implements LockBackend {
     if (protocol === "ledger" && this.options.timeSource === "server") {
       throw new MongoFeatureUnsupportedError("server clock with the ledger protocol");
     }
-    if (protocol === "document" && flavor === "ferretdb") {
+    if (protocol === "document" && flavor === "ferretdb" && !this.allowDocumentOnFerretDB) {
       // Its updates re-check nothing when they write: two acquires could both win.
       throw new MongoFeatureUnsupportedError(
         'atomic conditional updates (FerretDB 1.x): use protocol "ledger" (the default there)',
