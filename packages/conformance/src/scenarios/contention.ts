@@ -4,6 +4,7 @@ import type { SuiteContext } from "../context.js";
 import { criticalSection } from "../critical-section.js";
 import { FencedResource } from "../fenced-resource.js";
 import { describeOverlap, HoldHistory } from "../hold-history.js";
+import { SKIP } from "../skip-reasons.js";
 
 /** Providers, local workers per provider and critical sections per worker (before scaling). */
 export const IN_PROCESS_CONTENTION = {
@@ -90,9 +91,7 @@ export function contentionScenarios(s: SuiteContext): void {
       async (ctx) => {
         const capabilities = await s.capabilities();
         if (!capabilities.fencing) {
-          ctx.skip(
-            "capabilities.fencing is false: no tokens to check (the history checker still ran)",
-          );
+          ctx.skip(SKIP.noFencingOracle);
         }
         run ??= contend();
         const result = await run;

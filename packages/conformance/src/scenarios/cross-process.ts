@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { SuiteContext } from "../context.js";
 import { type CrossProcessResult, runCrossProcess } from "../cross-process.js";
 import { describeOverlap } from "../hold-history.js";
+import { SKIP } from "../skip-reasons.js";
 
 /** Child processes × providers per child × sections per provider (before scaling). */
 export const CROSS_PROCESS_CONTENTION = {
@@ -19,10 +20,9 @@ export function crossProcessScenarios(s: SuiteContext): void {
   let run: Promise<CrossProcessResult> | undefined;
 
   async function skipReason(): Promise<string | undefined> {
-    if (!s.options.child)
-      return "options.child is not provided: no recipe to build a provider in a child process";
+    if (!s.options.child) return SKIP.noChild;
     if (!(await s.capabilities()).distributed) {
-      return "capabilities.distributed is false: providers in separate processes do not share locks";
+      return SKIP.notDistributed;
     }
     return undefined;
   }
@@ -72,9 +72,7 @@ export function crossProcessScenarios(s: SuiteContext): void {
         const reason = await skipReason();
         if (reason) ctx.skip(reason);
         if (!(await s.capabilities()).fencing) {
-          ctx.skip(
-            "capabilities.fencing is false: no tokens to check (the history checker still ran)",
-          );
+          ctx.skip(SKIP.noFencingOracle);
         }
         const result = await start();
         const rejections = result.resource.rejections

@@ -2,10 +2,11 @@ import type { LockHandle } from "@locks/core";
 import { describe, expect, it } from "vitest";
 import { within } from "../async.js";
 import type { SuiteContext } from "../context.js";
+import { SKIP } from "../skip-reasons.js";
 
 /** Fencing tokens: strictly increasing per key across release, expiry and takeover. */
 export function fencingScenarios(s: SuiteContext): void {
-  const noFencing = "capabilities.fencing is false: handles carry no fencing token";
+  const noFencing = SKIP.noFencing;
 
   function tokenOf(handle: LockHandle): bigint {
     expect(typeof handle.fencingToken, "fencingToken must be a bigint").toBe("bigint");
@@ -51,7 +52,7 @@ export function fencingScenarios(s: SuiteContext): void {
       async (ctx) => {
         const [a, b] = await s.providers(2);
         if (!a!.capabilities.fencing) ctx.skip(noFencing);
-        if (!a!.capabilities.leases) ctx.skip("capabilities.leases is false: locks never expire");
+        if (!a!.capabilities.leases) ctx.skip(SKIP.noLeases);
         const key = s.key("fence-expiry");
         const ttl = s.minTtl;
         const first = await a!.getLock(key, { ttl, autoExtend: false }).acquire();
@@ -75,7 +76,7 @@ export function fencingScenarios(s: SuiteContext): void {
         const breakLock = s.faults.breakLock;
         const [a, b] = await s.providers(2);
         if (!a!.capabilities.fencing) ctx.skip(noFencing);
-        if (!breakLock) ctx.skip("faults.breakLock is not provided");
+        if (!breakLock) ctx.skip(SKIP.noHook("breakLock"));
         const key = s.key("fence-takeover");
         const first = await a!.getLock(key, { ttl: s.ms(30_000), autoExtend: false }).acquire();
         await breakLock!(key);

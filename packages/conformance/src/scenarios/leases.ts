@@ -2,10 +2,11 @@ import { describe, expect, it } from "vitest";
 import { aborted, settle, sleep, within } from "../async.js";
 import type { SuiteContext } from "../context.js";
 import { isErrorNamed } from "../error-match.js";
+import { SKIP } from "../skip-reasons.js";
 
 /** Leases: an abandoned lock expires after its ttl; auto-extension keeps a held one alive. */
 export function leaseScenarios(s: SuiteContext): void {
-  const noLeases = "capabilities.leases is false: locks live as long as their holder, not a ttl";
+  const noLeases = SKIP.noLeases;
 
   describe("lease expiry and auto-extension", () => {
     it(

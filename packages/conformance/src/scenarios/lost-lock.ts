@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { aborted, settle, sleep, within } from "../async.js";
 import type { SuiteContext } from "../context.js";
 import { isErrorNamed } from "../error-match.js";
+import { SKIP } from "../skip-reasons.js";
 import { expectErrorNamed } from "./expect-error.js";
 
 /**
@@ -62,7 +63,7 @@ export function lostLockScenarios(s: SuiteContext): void {
       "lost-lock signal: breakLock aborts the holder's signal with LockLostError, sets lost, and extend rejects",
       async (ctx) => {
         const breakLock = s.faults.breakLock;
-        if (!breakLock) ctx.skip("faults.breakLock is not provided");
+        if (!breakLock) ctx.skip(SKIP.noHook("breakLock"));
         const [a, b] = await s.providers(2);
         const key = s.key("lost-break");
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();
@@ -92,7 +93,7 @@ export function lostLockScenarios(s: SuiteContext): void {
       "lost-lock signal: after dropConnections the lock is kept or reported lost, never two holders",
       async (ctx) => {
         const dropConnections = s.faults.dropConnections;
-        if (!dropConnections) ctx.skip("faults.dropConnections is not provided");
+        if (!dropConnections) ctx.skip(SKIP.noHook("dropConnections"));
         const [a, b] = await s.providers(2);
         const key = s.key("lost-drop");
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();
@@ -106,7 +107,7 @@ export function lostLockScenarios(s: SuiteContext): void {
       "lost-lock signal: after restartBackend the lock is kept or reported lost, never two holders",
       async (ctx) => {
         const restartBackend = s.faults.restartBackend;
-        if (!restartBackend) ctx.skip("faults.restartBackend is not provided");
+        if (!restartBackend) ctx.skip(SKIP.noHook("restartBackend"));
         const [a, b] = await s.providers(2);
         const key = s.key("lost-restart");
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();
@@ -120,7 +121,7 @@ export function lostLockScenarios(s: SuiteContext): void {
       "lost-lock signal: after pauseBackend the lock is kept or reported lost, never two holders",
       async (ctx) => {
         const pauseBackend = s.faults.pauseBackend;
-        if (!pauseBackend) ctx.skip("faults.pauseBackend is not provided");
+        if (!pauseBackend) ctx.skip(SKIP.noHook("pauseBackend"));
         const [a, b] = await s.providers(2);
         const key = s.key("lost-pause");
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();

@@ -2,6 +2,7 @@ import type { LockHandle, LockProvider } from "@locks/core";
 import { describe, expect, it } from "vitest";
 import { aborted, settle, within } from "../async.js";
 import type { SuiteContext } from "../context.js";
+import { SKIP } from "../skip-reasons.js";
 import { expectErrorNamed } from "./expect-error.js";
 
 /**
@@ -58,8 +59,7 @@ export function ownershipScenarios(s: SuiteContext): void {
     it(
       "ownership: a stale holder whose lease ran out cannot release the new holder's lock",
       async (ctx) => {
-        if (!(await s.capabilities()).leases)
-          ctx.skip("capabilities.leases is false: leases never run out");
+        if (!(await s.capabilities()).leases) ctx.skip(SKIP.noLeases);
         const { stale, fresh, probe, key } = await staleByExpiry();
         const outcome = await settle(() => within(stale.release(), s.prompt, "stale release"));
         expect(outcome.ok, "release() of a stale handle must resolve, not throw").toBe(true);
@@ -73,8 +73,7 @@ export function ownershipScenarios(s: SuiteContext): void {
     it(
       "ownership: a stale holder whose lease ran out cannot extend the new holder's lock",
       async (ctx) => {
-        if (!(await s.capabilities()).leases)
-          ctx.skip("capabilities.leases is false: leases never run out");
+        if (!(await s.capabilities()).leases) ctx.skip(SKIP.noLeases);
         const { stale, fresh, probe, key } = await staleByExpiry();
         const outcome = await settle(() =>
           within(stale.extend(s.ms(30_000)), s.prompt, "stale extend"),
@@ -97,7 +96,7 @@ export function ownershipScenarios(s: SuiteContext): void {
       "ownership: after a takeover (breakLock) the old handle cannot release the new holder's lock",
       async (ctx) => {
         const breakLock = s.faults.breakLock;
-        if (!breakLock) ctx.skip("faults.breakLock is not provided");
+        if (!breakLock) ctx.skip(SKIP.noHook("breakLock"));
         const { stale, fresh, probe, key } = await staleByTakeover(breakLock!);
         const outcome = await settle(() => within(stale.release(), s.prompt, "stale release"));
         expect(outcome.ok, "release() of a taken-over handle must resolve, not throw").toBe(true);
@@ -111,7 +110,7 @@ export function ownershipScenarios(s: SuiteContext): void {
       "ownership: after a takeover (breakLock) the old handle cannot extend the new holder's lock",
       async (ctx) => {
         const breakLock = s.faults.breakLock;
-        if (!breakLock) ctx.skip("faults.breakLock is not provided");
+        if (!breakLock) ctx.skip(SKIP.noHook("breakLock"));
         const { stale, fresh, probe, key } = await staleByTakeover(breakLock!);
         const outcome = await settle(() => within(stale.extend(), s.prompt, "stale extend"));
         expectErrorNamed(outcome, "LockLostError", "extend() after the lease was taken over");

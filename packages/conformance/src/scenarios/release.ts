@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { aborted, settle, within } from "../async.js";
 import type { SuiteContext } from "../context.js";
+import { SKIP } from "../skip-reasons.js";
 
 /** `release()` is idempotent and never throws because the lease already ran out. */
 export function releaseScenarios(s: SuiteContext): void {
@@ -46,8 +47,7 @@ export function releaseScenarios(s: SuiteContext): void {
       "release idempotency: release() after the lease ran out resolves without throwing",
       async (ctx) => {
         const provider = await s.provider();
-        if (!provider.capabilities.leases)
-          ctx.skip("capabilities.leases is false: locks never expire");
+        if (!provider.capabilities.leases) ctx.skip(SKIP.noLeases);
         const ttl = s.minTtl;
         const handle = await provider
           .getLock(s.key("release-expired"), { ttl, autoExtend: false })
