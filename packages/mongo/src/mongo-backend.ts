@@ -152,7 +152,8 @@ export class MongoBackend implements LockBackend {
         useBigInt64: true,
       });
     } catch (error) {
-      // Another upsert inserted the document first, or the filter did not match a held lock.
+      // Another upsert inserted the document first (or, offset path: the filter did not match a
+      // held lock and the upsert's insert collided with it).
       if (errorCode(error) === DUPLICATE_KEY) return undefined;
       // The outcome is unknown (e.g. a network error after the write): give back what we may hold.
       if (!isServerError(error)) void this.releaseToken(key, token).catch(() => {});
@@ -321,11 +322,8 @@ export class MongoBackend implements LockBackend {
     let serverClock = false;
     if (this.options.timeSource !== "offset" && protocol === "document") {
       const failure = await probe(() =>
-        Promise.all([
-          // Matches nothing: only checks that update pipelines and $$NOW are understood.
-          this.collection.updateOne({ _id: { $in: [] } }, [{ $set: { probe: "$$NOW" } }]),
-          this.collection.findOne({ _id: { $in: [] }, $expr: { $lte: ["$expiresAt", "$$NOW"] } }),
-        ]),
+        // Matches nothing: only checks that the acquire's update pipeline is understood.
+        this.collection.updateOne({ _id: { $in: [] } }, acquireOnServerClock("", "", 1)[1]),
       );
       serverClock = failure === undefined;
       if (!serverClock && this.options.timeSource === "server") {
@@ -380,23 +378,41 @@ export class MongoBackend implements LockBackend {
   }
 }
 
-/** The filter and update of an acquire when expiry is decided on the server's clock. */
-function acquireOnServerClock(
+/**
+ * The filter and update of an acquire when expiry is decided on the server's clock. MongoDB
+ * refuses `$expr` in the filter of an upsert (error 224), so the filter is the key alone and the
+ * update pipeline decides: it takes the lock only when the document is free (new, released or
+ * expired by `$$NOW`) and otherwise writes every field back unchanged (a no-op: no oplog entry, no
+ * change event). The caller compares the returned owner with its token.
+ */
+export function acquireOnServerClock(
   key: string,
   token: string,
   ttl: number,
 ): [Filter<LockDocument>, Document[]] {
+  const free = "$__locksFree";
   return [
-    { _id: key, $or: [{ owner: null }, { $expr: { $lte: ["$expiresAt", "$$NOW"] } }] },
+    { _id: key },
     [
       {
         $set: {
-          owner: token,
-          expiresAt: { $add: ["$$NOW", ttl] },
-          fence: { $add: [{ $ifNull: ["$fence", 0n] }, 1n] },
-          epoch: { $max: ["$epoch", "$$NOW"] },
+          __locksFree: {
+            $or: [
+              { $eq: [{ $ifNull: ["$owner", null] }, null] },
+              { $lte: [{ $ifNull: ["$expiresAt", null] }, "$$NOW"] },
+            ],
+          },
         },
       },
+      {
+        $set: {
+          owner: { $cond: [free, token, "$owner"] },
+          expiresAt: { $cond: [free, { $add: ["$$NOW", ttl] }, "$expiresAt"] },
+          fence: { $cond: [free, { $add: [{ $ifNull: ["$fence", 0n] }, 1n] }, "$fence"] },
+          epoch: { $cond: [free, { $max: ["$epoch", "$$NOW"] }, "$epoch"] },
+        },
+      },
+      { $unset: "__locksFree" },
     ],
   ];
 }
