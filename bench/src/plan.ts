@@ -20,7 +20,7 @@ export interface Plan {
 
 export const FULL: Plan = {
   sequentialRounds: 6,
-  sequentialOps: 200,
+  sequentialOps: 500,
   parallelRounds: 4,
   parallelMs: 1_000,
   parallelKeys: 64,

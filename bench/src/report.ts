@@ -25,7 +25,13 @@ function columns(scenario: ScenarioResult): Column[] {
       { title: "p99 ms", cell: m("p99Ms") },
       { title: "ops/s", cell: m("opsPerSec") },
     ],
-    parallel: [{ title: "ops/s", cell: m("opsPerSec") }],
+    parallel: [
+      { title: "ops/s (median)", cell: m("opsPerSec") },
+      {
+        title: "rounds min–max",
+        cell: (row) => `${num(row.metrics.opsPerSecMin)}–${num(row.metrics.opsPerSecMax)}`,
+      },
+    ],
     contended: [
       { title: "CS/s", cell: m("sectionsPerSec") },
       { title: "wait p50 ms", cell: m("waitP50Ms") },

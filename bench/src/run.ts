@@ -80,7 +80,7 @@ export async function runBackend(
     for (let round = 0; round <= plan.sequentialRounds; round++) {
       for (const impl of rotated(impls, round)) {
         try {
-          const ops = round === 0 ? Math.max(10, plan.sequentialOps / 4) : plan.sequentialOps;
+          const ops = plan.sequentialOps; // round 0 is the same size, and thrown away
           const samples = await bounded(
             sequential(impl, keyOf(impl, "seq"), ops),
             plan.stepTimeoutMs,
@@ -139,6 +139,8 @@ export async function runBackend(
         ...baseRow(impl),
         metrics: {
           opsPerSec: median(rates.get(impl.id)!),
+          opsPerSecMin: Math.min(...rates.get(impl.id)!),
+          opsPerSecMax: Math.max(...rates.get(impl.id)!),
           errors: parallelErrors.get(impl.id) ?? 0,
         },
         ...(broken.has(impl.id) ? { error: broken.get(impl.id)! } : {}),
