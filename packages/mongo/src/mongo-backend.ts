@@ -60,8 +60,9 @@ function ownerToken(): string {
 }
 
 /**
- * The MongoDB {@link LockBackend}: one document per key; acquire is a single upserting
- * `findOneAndUpdate` whose filter only matches a free (missing, released or expired) document.
+ * The MongoDB {@link LockBackend}. With the document protocol (MongoDB) one document per key,
+ * acquired with a single upserting `findOneAndUpdate` that only takes a free (missing, released or
+ * expired) document; with the ledger protocol (FerretDB) see {@link Ledger}.
  */
 export class MongoBackend implements LockBackend {
   readonly name = "mongo";
