@@ -1,0 +1,95 @@
+import type { Collection, Document } from "mongodb";
+import { describe, expect, it } from "vitest";
+import { ChangeFeed } from "../src/change-feed.js";
+import type { LockDocument } from "../src/lock-document.js";
+
+/** A stand-in for a change stream: events are pushed by the test, tryNext waits briefly for one. */
+class FakeStream {
+  readonly queue: Array<Document | Error> = [];
+  closed = false;
+  constructor(readonly pipeline: Document[]) {}
+  async tryNext(): Promise<Document | null> {
+    for (let i = 0; i < 20 && this.queue.length === 0 && !this.closed; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const next = this.queue.shift();
+    if (next instanceof Error) throw next;
+    return next ?? null;
+  }
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+function fakeCollection(options: { failOpen?: Error } = {}) {
+  const streams: FakeStream[] = [];
+  const collection = {
+    watch(pipeline: Document[]) {
+      const stream = new FakeStream(pipeline);
+      if (options.failOpen) stream.queue.push(options.failOpen);
+      streams.push(stream);
+      return stream;
+    },
+  } as unknown as Collection<LockDocument>;
+  return { collection, streams };
+}
+
+const event = (id: string, operationType = "update") => ({
+  operationType,
+  documentKey: { _id: id },
+});
+
+describe("ChangeFeed (the change-stream path, with a stand-in stream)", () => {
+  it("filters on the server for releases, deletions and replacements only", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    expect(JSON.stringify(streams[0]!.pipeline)).toContain(
+      '"updateDescription.updatedFields.owner"',
+    );
+    expect(JSON.stringify(streams[0]!.pipeline)).toContain('"delete","replace"');
+    await feed.close();
+  });
+
+  it("wakes the listeners of the key that changed, and only while subscribed", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    expect(feed.active).toBe(true);
+    const woken: string[] = [];
+    const stopA = feed.subscribe("a", () => woken.push("a"));
+    feed.subscribe("b", () => woken.push("b"));
+    streams[0]!.queue.push(event("a"));
+    await expect.poll(() => woken).toEqual(["a"]);
+    stopA();
+    streams[0]!.queue.push(event("a"), event("b", "delete"));
+    await expect.poll(() => woken).toEqual(["a", "b"]);
+    await feed.close();
+    expect(feed.active).toBe(false);
+    expect(streams[0]!.closed).toBe(true);
+  });
+
+  it("rejects open() where the server has no change streams", async () => {
+    const { collection, streams } = fakeCollection({ failOpen: new Error("no $changeStream") });
+    const feed = new ChangeFeed(collection);
+    await expect(feed.open()).rejects.toThrow("no $changeStream");
+    expect(feed.active).toBe(false);
+    expect(streams[0]!.closed).toBe(true);
+  });
+
+  it("after a stream failure wakes every waiter (so they poll) and reopens on the next open()", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    let woken = 0;
+    feed.subscribe("k", () => woken++);
+    streams[0]!.queue.push(new Error("connection reset"));
+    await expect.poll(() => woken).toBe(1);
+    expect(feed.active).toBe(false);
+    await feed.open();
+    expect(streams).toHaveLength(2);
+    streams[1]!.queue.push(event("k"));
+    await expect.poll(() => woken).toBe(2);
+    await feed.close();
+  });
+});
