@@ -4,7 +4,7 @@
  * Measures our providers, the peer libraries and the raw-driver floor side by side against the
  * same servers, prints a table per scenario, and writes results/latest.{json,md,svg}.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,6 +12,7 @@ import { parseArgs } from "node:util";
 import { BACKENDS, type Backend, type BackendUrls, implementations } from "./backends.js";
 import { FULL, QUICK } from "./plan.js";
 import { markdown, svg } from "./report.js";
+import { summary } from "./summary.js";
 import type { BackendResult, Results } from "./results.js";
 import { computeRatios } from "./results.js";
 import { log, runBackend } from "./run.js";
@@ -22,6 +23,7 @@ const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo]... [--quic
   --backend  run only this backend (repeatable; default: all)
   --quick    a short smoke run (every code path, figures not meaningful)
   --out      where to write latest.json / latest.md / latest.svg (default: bench/results)
+  --update-readme  also replace the summary between the markers in bench/README.md
 
 Servers: LOCKS_REDIS_URL, LOCKS_REDIS_URLS (3 comma-separated, Redlock), LOCKS_MYSQL_URL,
 LOCKS_MONGO_URL; otherwise local redis-server / mariadbd / ferretdb on free loopback ports.`;
@@ -35,6 +37,7 @@ function options() {
       backend: { type: "string", multiple: true },
       quick: { type: "boolean", default: false },
       out: { type: "string" },
+      "update-readme": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
     allowPositionals: false,
@@ -54,6 +57,7 @@ function options() {
     backends: backends as Backend[],
     quick: values.quick,
     out: values.out ?? fileURLToPath(new URL("../results/", import.meta.url)),
+    updateReadme: values["update-readme"],
   };
 }
 
@@ -159,15 +163,33 @@ async function main(): Promise<number> {
   results.durationS = (Date.now() - started) / 1000;
   results.machine.loadAtEnd = loadavg()[0] ?? 0;
   await mkdir(opts.out, { recursive: true });
-  const md = markdown(results);
+  const md = `${summary(results)}\n\n## All tables\n\n${markdown(results)}`;
   await writeFile(join(opts.out, "latest.json"), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(join(opts.out, "latest.md"), md);
   await writeFile(join(opts.out, "latest.svg"), svg(results));
+  if (opts.updateReadme) await updateReadme(summary(results));
   process.stdout.write(md);
   log(
     `bench: done in ${results.durationS.toFixed(0)} s; wrote ${join(opts.out, "latest")}.{json,md,svg}`,
   );
   return failed ? 1 : 0;
+}
+
+const START = "<!-- bench:summary:start -->";
+const END = "<!-- bench:summary:end -->";
+
+/** Replaces the generated summary in bench/README.md (between the two markers). */
+async function updateReadme(text: string): Promise<void> {
+  const path = fileURLToPath(new URL("../README.md", import.meta.url));
+  const readme = await readFile(path, "utf8");
+  const start = readme.indexOf(START);
+  const end = readme.indexOf(END);
+  if (start < 0 || end < start) {
+    log(`bench: ${path} has no summary markers; not updated`);
+    return;
+  }
+  await writeFile(path, `${readme.slice(0, start + START.length)}\n${text}\n${readme.slice(end)}`);
+  log(`bench: updated the summary in ${path}`);
 }
 
 main().then(
