@@ -3,15 +3,9 @@
  * the `child` recipe of `test/redis-*.test.ts`) and the fault hooks the parent uses.
  */
 import type { LockFaults } from "@locks/conformance";
-import type { LockProvider } from "@locks/core";
-import {
-  createRedisLockProvider,
-  type IoredisModule,
-  type RedisLockProvider,
-  redisLockKeys,
-} from "@locks/redis";
+import { createRedisLockProvider, type IoredisModule, type RedisLockProvider } from "@locks/redis";
+import { createRedisFaults } from "@locks/redis/faults";
 import type { TestServer } from "@locks/testing";
-import { Redis } from "ioredis";
 
 /** Which ioredis major version to use: `ioredis` (5, RESP2) or `ioredis6` (6, RESP3 by default). */
 export type RedisDriver = "ioredis" | "ioredis6";
@@ -58,44 +52,20 @@ export async function createProvider(options: RedisChildOptions): Promise<RedisL
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Admin connections to each server, for the fault hooks. Close them with `close()`. */
-export function redisFaults(servers: readonly TestServer[]): LockFaults & { close(): void } {
-  const admins = servers.map((server) => {
-    const admin = new Redis(server.url, { maxRetriesPerRequest: null });
-    admin.on("error", () => {});
-    return admin;
-  });
-  const faults: LockFaults & { close(): void } = {
-    /** Deletes the lock key on every server (for Cluster, on whichever master holds it). */
-    async breakLock(key: string) {
-      const { lock } = redisLockKeys(key);
-      await Promise.all(
-        admins.map((admin) =>
-          admin.del(lock).catch((error: unknown) => {
-            // Cluster: only the master owning the slot holds the key.
-            if (!(error instanceof Error && error.message.startsWith("MOVED"))) throw error;
-          }),
-        ),
-      );
-    },
-    /** `CLIENT KILL ID` of every connection (commands and pub/sub) named after the provider. */
-    async dropConnections(provider: LockProvider) {
-      const name = (provider as RedisLockProvider).connectionName;
-      await Promise.all(
-        admins.map(async (admin) => {
-          const list = String(await admin.call("CLIENT", "LIST"));
-          const ids = list
-            .split("\n")
-            .filter((line) => line.includes(` name=${name} `))
-            .map((line) => /\bid=(\d+)/.exec(line)?.[1])
-            .filter((id): id is string => id !== undefined);
-          for (const id of ids) await admin.call("CLIENT", "KILL", "ID", id).catch(() => {});
-        }),
-      );
-    },
-    close() {
-      for (const admin of admins) admin.disconnect();
-    },
+/**
+ * The suite's fault hooks for `servers`: `@locks/redis/faults` (DEL of the lock key, CLIENT KILL
+ * of the provider's named connections), plus restart and pause through the test servers'
+ * controls, or `CLIENT PAUSE` for servers given by URL (no restart then).
+ */
+export function redisFaults(
+  servers: readonly TestServer[],
+): LockFaults & { close(): Promise<void> } {
+  const admin = createRedisFaults({ urls: servers.map((server) => server.url) });
+  const faults: LockFaults & { close(): Promise<void> } = {
+    breakLock: (key) => admin.breakLock(key),
+    dropConnections: (provider) => admin.dropConnections(provider),
+    pauseBackend: (ms) => admin.pause(ms),
+    close: () => admin.close(),
   };
   if (servers.every((server) => server.control)) {
     faults.restartBackend = async () => {
@@ -105,14 +75,6 @@ export function redisFaults(servers: readonly TestServer[]): LockFaults & { clos
       await Promise.all(servers.map((server) => server.control!.pause()));
       await sleep(ms);
       await Promise.all(servers.map((server) => server.control!.resume()));
-    };
-  } else {
-    // Servers given by URL: CLIENT PAUSE stops every client but the admin's own commands.
-    faults.pauseBackend = async (ms: number) => {
-      await Promise.all(
-        admins.map((admin) => admin.call("CLIENT", "PAUSE", String(Math.ceil(ms)))),
-      );
-      await sleep(ms);
     };
   }
   return faults;
