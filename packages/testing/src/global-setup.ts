@@ -11,14 +11,19 @@ let broker: Broker | undefined;
 const SIGNALS: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 function onSignal(signal: NodeJS.Signals): void {
-  for (const s of SIGNALS) process.off(s, onSignal);
+  // Our listener stays registered while stopping: a runner that exits on a signal when it
+  // sees no other listener (tsx does) must not cut the teardown short.
   const b = broker;
   broker = undefined;
-  const stop = b ? b.close() : Promise.resolve();
+  if (!b) return;
+  logLine(`${signal}: stopping test servers`);
   const bound = new Promise((r) => setTimeout(r, 20_000).unref());
-  void Promise.race([stop, bound]).finally(() => {
-    // Re-raise with the default action unless the runner handles the signal itself.
-    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  void Promise.race([b.close(), bound]).finally(() => {
+    for (const s of SIGNALS) process.off(s, onSignal);
+    // Deliver the signal again now that the servers are gone. Listeners that deferred to
+    // ours (signal-exit, used by testcontainers' dependencies, only re-raises when it is
+    // alone) now act; with no listener left the default action ends the process.
+    process.kill(process.pid, signal);
   });
 }
 

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -47,22 +47,11 @@ describe("broker", () => {
   it("hands the broker to vitest workers through global-setup", async () => {
     const dir = mkdtempSync(join(tmpdir(), "locks-broker-test-"));
     const out = join(dir, "out.jsonl");
-    const config = fileURLToPath(
-      new URL("./fixtures/broker-project/vitest.config.ts", import.meta.url),
-    );
     try {
-      const code = await new Promise<number | null>((resolve) => {
-        const child = spawn(process.execPath, [vitestBin(), "run", "--config", config], {
-          stdio: ["ignore", "inherit", "inherit"],
-          env: { ...process.env, LOCKS_FIXTURE_OUT: out, [BROKER_ENV]: "" },
-        });
-        child.once("exit", resolve);
-      });
-      expect(code).toBe(0);
-      const lines = readFileSync(out, "utf8")
-        .trim()
-        .split("\n")
-        .map((l) => JSON.parse(l) as { file: string; pid: number; port: number });
+      const run = runFixtureProject({ LOCKS_FIXTURE_OUT: out });
+      const { code, output } = await run.done;
+      expect(code, output).toBe(0);
+      const lines = readLines(out);
       expect(lines.map((l) => l.file).sort()).toEqual(["a", "b"]);
       expect(lines[0]!.pid).not.toBe(lines[1]!.pid);
       expect(lines[0]!.port).toBe(lines[1]!.port);
@@ -72,7 +61,64 @@ describe("broker", () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it("stops the run's servers when vitest is interrupted with SIGINT", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "locks-broker-test-"));
+    const out = join(dir, "out.jsonl");
+    try {
+      const run = runFixtureProject({ LOCKS_FIXTURE_OUT: out, LOCKS_FIXTURE_HANG: "1" });
+      const deadline = Date.now() + 60_000;
+      let hang: { port: number } | undefined;
+      while (!hang && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 100));
+        hang = existsSync(out) ? readLines(out).find((l) => l.file === "hang") : undefined;
+      }
+      expect(hang, "the hanging fixture test never reported its server").toBeDefined();
+      expect(await canConnect("127.0.0.1", hang!.port)).toBe(true);
+      run.child.kill("SIGINT");
+      const { output } = await run.done;
+      expect(output).toMatch(/SIGINT: stopping test servers/);
+      expect(await canConnect("127.0.0.1", hang!.port)).toBe(false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
+
+interface FixtureLine {
+  file: string;
+  pid: number;
+  port: number;
+}
+
+function readLines(file: string): FixtureLine[] {
+  return readFileSync(file, "utf8")
+    .trim()
+    .split("\n")
+    .filter((l) => l.length > 0)
+    .map((l) => JSON.parse(l) as FixtureLine);
+}
+
+/**
+ * Runs the fixture project in a nested vitest. Its output is captured, not printed, so its
+ * test counts do not mix with this run's.
+ */
+function runFixtureProject(env: Record<string, string>) {
+  const config = fileURLToPath(
+    new URL("./fixtures/broker-project/vitest.config.ts", import.meta.url),
+  );
+  const child = spawn(process.execPath, [vitestBin(), "run", "--config", config], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env, [BROKER_ENV]: "" },
+  });
+  let output = "";
+  child.stdout?.on("data", (c: Buffer) => (output += c.toString("utf8")));
+  child.stderr?.on("data", (c: Buffer) => (output += c.toString("utf8")));
+  const done = new Promise<{ code: number | null; output: string }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, output })),
+  );
+  return { child, done };
+}
 
 function vitestBin(): string {
   return fileURLToPath(new URL("../node_modules/vitest/vitest.mjs", import.meta.url));

@@ -5,6 +5,7 @@ import { canConnect, waitPortClosed } from "../src/ports.js";
 import { containerSkipReason, containerTestEnv } from "./container-availability.js";
 
 const fixture = fileURLToPath(new URL("./fixtures/start-and-hang.ts", import.meta.url));
+const brokerFixture = fileURLToPath(new URL("./fixtures/broker-and-hang.ts", import.meta.url));
 let child: ChildProcess | undefined;
 
 afterEach(() => {
@@ -12,8 +13,8 @@ afterEach(() => {
 });
 
 /** Starts the fixture and resolves with the ports it reports. */
-function startOwner(mode: string): Promise<number[]> {
-  child = spawn(process.execPath, ["--import", "tsx", fixture, mode], {
+function startOwner(mode: string, script = fixture): Promise<number[]> {
+  child = spawn(process.execPath, ["--import", "tsx", script, mode], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, ...containerTestEnv },
   });
@@ -53,4 +54,20 @@ describe("watchdog", () => {
       await killAndExpectPortsClosed(ports);
     },
   );
+});
+
+describe("global-setup", () => {
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    it(`stops the broker's servers and exits on ${signal}`, async () => {
+      const ports = await startOwner("", brokerFixture);
+      expect(await canConnect("127.0.0.1", ports[0]!)).toBe(true);
+      const exited = new Promise<NodeJS.Signals | null>((r) =>
+        child?.once("exit", (_code, sig) => r(sig)),
+      );
+      child?.kill(signal);
+      // Teardown runs first, then the signal is re-raised with its default action.
+      expect(await exited).toBe(signal);
+      expect(await canConnect("127.0.0.1", ports[0]!)).toBe(false);
+    });
+  }
 });
