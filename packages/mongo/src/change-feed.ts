@@ -13,6 +13,8 @@ const MAX_AWAIT_MS = 1_000;
 export class ChangeFeed {
   private readonly listeners = new Map<string, Set<() => void>>();
   private stream: ChangeStream<LockDocument> | undefined;
+  /** The stream being established (its first `getMore` may wait up to {@link MAX_AWAIT_MS}). */
+  private starting: ChangeStream<LockDocument> | undefined;
   private opening: Promise<void> | undefined;
   private closed = false;
 
@@ -56,6 +58,8 @@ export class ChangeFeed {
     this.closed = true;
     const stream = this.stream;
     this.stream = undefined;
+    // Do not wait for a stream that is still being established: close it under its feet.
+    await this.starting?.close().catch(() => {});
     await this.opening?.catch(() => {});
     await stream?.close().catch(() => {});
   }
@@ -77,11 +81,14 @@ export class ChangeFeed {
     // The first tryNext runs the aggregate that establishes the stream (or fails on servers
     // without change streams); events after it are delivered.
     let first: Document | null;
+    this.starting = stream;
     try {
       first = await stream.tryNext();
     } catch (error) {
       await stream.close().catch(() => {});
       throw error;
+    } finally {
+      this.starting = undefined;
     }
     if (this.closed) {
       await stream.close().catch(() => {});

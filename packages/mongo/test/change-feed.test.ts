@@ -93,3 +93,34 @@ describe("ChangeFeed (the change-stream path, with a stand-in stream)", () => {
     await feed.close();
   });
 });
+
+describe("ChangeFeed close", () => {
+  it("does not wait for a stream that is still being established", async () => {
+    let stream: FakeStream | undefined;
+    const collection = {
+      watch(pipeline: Document[]) {
+        stream = new FakeStream(pipeline);
+        // The first getMore of a real stream may wait up to maxAwaitTimeMS: never answer here.
+        stream.tryNext = () =>
+          new Promise((_, reject) => {
+            const check = setInterval(() => {
+              if (stream!.closed) {
+                clearInterval(check);
+                reject(new Error("closed"));
+              }
+            }, 1);
+          });
+        return stream;
+      },
+    } as unknown as Collection<LockDocument>;
+    const feed = new ChangeFeed(collection);
+    const opening = feed.open().catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const started = performance.now();
+    await feed.close();
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(stream!.closed).toBe(true);
+    expect(await opening).toBeInstanceOf(Error);
+    expect(feed.active).toBe(false);
+  });
+});
