@@ -12,11 +12,11 @@ import { parseArgs } from "node:util";
 import { BACKENDS, type Backend, type BackendUrls, implementations } from "./backends.js";
 import { FULL, QUICK } from "./plan.js";
 import { markdown, svg } from "./report.js";
-import { summary } from "./summary.js";
 import type { BackendResult, Results } from "./results.js";
 import { computeRatios } from "./results.js";
 import { log, runBackend } from "./run.js";
 import { Servers } from "./servers.js";
+import { summary } from "./summary.js";
 
 const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo]... [--quick] [--out DIR]
 

@@ -142,11 +142,9 @@ function targets(results: Results): string[] {
     );
   const name = (backend: string, row: Row) =>
     row.impl.includes("Redlock") ? "Redlock" : label(backend);
-  const verdict = (all: boolean, some: boolean) => (all ? "met" : some ? "**partly**" : "**missed**");
-  const lines = [
-    "| target | measured | status |",
-    "|---|---|---|",
-  ];
+  const verdict = (all: boolean, some: boolean) =>
+    all ? "met" : some ? "**partly**" : "**missed**";
+  const lines = ["| target | measured | status |", "|---|---|---|"];
 
   const uncontended = ours("uncontended");
   const ok1 = uncontended.map(({ row }) => (row.vsFloor ?? Number.POSITIVE_INFINITY) <= 1.15);
