@@ -18,8 +18,11 @@ const started = new Promise<void>((resolve) => {
   go = resolve;
 });
 
-function send(message: ChildMessage): void {
-  process.send?.(message);
+function send(message: ChildMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (!process.send) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 /** Resolves the recipe's module: absolute paths and file URLs as is, bare names from the cwd. */
@@ -58,14 +61,14 @@ const resource = {
     const id = nextId++;
     return new Promise<boolean>((resolve) => {
       pending.set(id, resolve);
-      send({ type: "write", id, token, holder });
+      void send({ type: "write", id, token, holder });
     });
   },
 };
 
 async function main(run: RunMessage): Promise<void> {
   const providers = await build(run);
-  send({ type: "ready" });
+  await send({ type: "ready" });
   await started;
   const holds: ChildHold[] = [];
   let lost = 0;
@@ -80,15 +83,18 @@ async function main(run: RunMessage): Promise<void> {
     }),
   );
   await Promise.allSettled(providers.map((provider) => provider.close()));
-  send({ type: "done", holds, lost });
+  await send({ type: "done", holds, lost });
 }
+
+// Without its parent there is nobody to report to: leave (the parent also kills its children).
+process.on("disconnect", () => process.exit(0));
 
 process.on("message", (message: ParentMessage) => {
   if (message.type === "run") {
     main(message).then(
       () => process.disconnect?.(),
-      (error: unknown) => {
-        send({
+      async (error: unknown) => {
+        await send({
           type: "error",
           message: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });
