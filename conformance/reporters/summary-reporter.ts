@@ -16,7 +16,12 @@ interface BackendTally {
 export default class ConformanceSummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
     const backends = new Map<string, BackendTally>();
+    const broken: string[] = [];
     for (const module of testModules) {
+      // A file that failed to load (missing package, syntax error) has no tests to count: say so.
+      for (const error of module.errors()) {
+        broken.push(`  ${module.relativeModuleId}: could not run: ${error.message.split("\n")[0]}`);
+      }
       for (const test of module.children.allTests()) {
         let suite = test.parent;
         while (suite.type === "suite" && suite.parent.type === "suite") suite = suite.parent;
@@ -36,8 +41,8 @@ export default class ConformanceSummaryReporter implements Reporter {
         }
       }
     }
-    if (backends.size === 0) return;
-    const width = Math.max(...[...backends.keys()].map((name) => name.length));
+    if (backends.size === 0 && broken.length === 0) return;
+    const width = Math.max(0, ...[...backends.keys()].map((name) => name.length));
     const lines = ["", "Conformance summary"];
     for (const [name, tally] of backends) {
       lines.push(
@@ -46,6 +51,7 @@ export default class ConformanceSummaryReporter implements Reporter {
       for (const [reason, count] of tally.reasons)
         lines.push(`  ${" ".repeat(width)}    skipped ${count}: ${reason}`);
     }
+    lines.push(...broken);
     process.stdout.write(`${lines.join("\n")}\n\n`);
   }
 }
