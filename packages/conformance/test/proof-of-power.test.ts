@@ -41,6 +41,11 @@ const BROKEN: Record<string, RegExp[]> = {
   "broken-extend-after-takeover": [
     /^ownership: after a takeover \(breakLock\) the old handle cannot extend/,
   ],
+  "broken-short-lease": [
+    /^lease expiry: an abandoned lock \(no release, no renewal\) expires after its ttl/,
+    /^auto-extension: a held lock outlives several ttls/,
+  ],
+  "broken-lost-wake-ups": [/^waiter wake-up: every waiter gets the lock in turn, no lost wake-ups/],
   "broken-not-distributed": [
     /^mutual exclusion across processes/, // the history checker, across processes
     /^fencing across processes/, // the oracle, across processes
