@@ -92,7 +92,13 @@ export class RedisLockProvider extends BackendLockProvider {
       throw new TypeError("createRedisLockProvider needs an options object");
     }
     const built = buildBackend(options);
-    super(built.backend, options);
+    try {
+      super(built.backend, options);
+    } catch (error) {
+      // Bad core options (ttl, prefix, wait…): close what was opened, then report.
+      void built.backend.close().catch(() => {});
+      throw error;
+    }
     this.topology = built.topology;
     this.connectionName = built.connectionName;
   }
@@ -194,6 +200,11 @@ function buildBackend(options: RedisLockProviderOptions): {
     }
     if (new Set(options.urls).size !== options.urls.length) {
       throw new TypeError("urls must name distinct servers");
+    }
+    for (const url of options.urls) {
+      if (typeof url !== "string" || url.length === 0) {
+        throw new TypeError("urls must be non-empty strings");
+      }
     }
     nodes = options.urls.map((url) => ({ client: open(url), owned: true }));
   } else {

@@ -232,14 +232,21 @@ suite("options", () => {
     expect(() => createRedisLockProvider({ client: {} as unknown as Redis })).toThrow(/ioredis/);
   });
 
-  it("rejects bad tuning with errors naming the option", () => {
-    const bad = (options: object) => () =>
-      createRedisLockProvider({ url: server.url, ...options, redisOptions: { lazyConnect: true } });
+  it("rejects bad tuning with errors naming the option, leaving no connection open", async () => {
+    // Connections opened before a core option is found bad are closed again.
+    const bad = (options: object) => () => createRedisLockProvider({ url: server.url, ...options });
     expect(bad({ driftFactor: -1 })).toThrow(/driftFactor/);
     expect(bad({ driftFactor: Number.NaN })).toThrow(/driftFactor/);
     expect(bad({ nodeTimeout: 0 })).toThrow(/nodeTimeout/);
     expect(bad({ ttl: -5 })).toThrow(/ttl/);
     expect(bad({ connectionName: "has space" })).toThrow(/connectionName/);
+    expect(bad({ wait: { minDelay: 10, maxDelay: 5 } })).toThrow(/maxDelay/);
+    expect(() => createRedisLockProvider({ urls: [server.url, ""] })).toThrow(/urls/);
+    const name = "locks-badoptions";
+    expect(bad({ ttl: 0, connectionName: name })).toThrow(/ttl/);
+    // Absence can only be checked after the time a connection would have taken to appear.
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await connectionsNamed(name)).toBe(0);
   });
 
   it("exposes the capabilities of each topology", async () => {
