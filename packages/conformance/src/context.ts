@@ -47,6 +47,15 @@ export class SuiteContext {
     return this.ms(2_000);
   }
 
+  /**
+   * Bound (ms) for an operation that may need a full polling period or a reconnect: 10 s, scaled.
+   * Core's polling fallback waits at most about 1 s between attempts and drivers reconnect
+   * within a few seconds, so a correct provider stays far below it.
+   */
+  get patient(): number {
+    return this.ms(10_000);
+  }
+
   /** Per-test timeout (ms): a backstop only; every scenario bounds its own waits with messages. */
   get testTimeout(): number {
     return this.ms(30_000);

@@ -115,6 +115,7 @@ export function cancellationScenarios(s: SuiteContext): void {
           "acquire",
         );
         controller.abort(new Error("too late"));
+        // 50 ms: time for a (wrong) abort listener to run and release the lock.
         await sleep(s.ms(50));
         expect(handle.signal.aborted, "aborting the acquire signal aborted the handle").toBe(false);
         expect(handle.lost).toBe(false);

@@ -14,7 +14,7 @@ export function closeScenarios(s: SuiteContext): void {
         const handles = await Promise.all(
           keys.map((key) => a!.getLock(key, { ttl: s.ms(60_000) }).acquire({ timeout: s.prompt })),
         );
-        await within(a!.close(), s.ms(10_000), "close()");
+        await within(a!.close(), s.patient, "close()");
         for (const handle of handles) {
           expect(handle.signal.aborted, `${handle.key}: signal not aborted by close()`).toBe(true);
         }
@@ -38,8 +38,9 @@ export function closeScenarios(s: SuiteContext): void {
         const key = s.key("close-pending");
         const held = await b!.getLock(key).acquire();
         const pending = settle(() => a!.getLock(key).acquire());
+        // 50 ms: the acquire has made its first attempt and is waiting when close() comes.
         await sleep(s.ms(50));
-        await within(a!.close(), s.ms(10_000), "close()");
+        await within(a!.close(), s.patient, "close()");
         const outcome = await within(pending, s.prompt, "pending acquire after close()");
         expect(outcome.ok, "a pending wait was granted after close()").toBe(false);
         const after = await settle(async () =>
@@ -58,10 +59,10 @@ export function closeScenarios(s: SuiteContext): void {
         const handle = await provider.getLock(s.key("close-twice")).acquire();
         await within(
           Promise.all([provider.close(), provider.close()]),
-          s.ms(10_000),
+          s.patient,
           "concurrent close()",
         );
-        await within(provider.close(), s.ms(10_000), "third close()");
+        await within(provider.close(), s.patient, "third close()");
         const release = await settle(() =>
           within(handle.release(), s.prompt, "release after close"),
         );

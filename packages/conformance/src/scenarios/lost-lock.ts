@@ -31,26 +31,22 @@ export function lostLockScenarios(s: SuiteContext): void {
     if (holder.lost) {
       expect(isErrorNamed(holder.signal.reason, "LockLostError")).toBe(true);
       const next = await within(
-        other.getLock(key).acquire({ timeout: leaseTtl() + s.ms(10_000) }),
-        leaseTtl() + s.ms(12_000),
+        other.getLock(key).acquire({ timeout: leaseTtl() + s.patient }),
+        leaseTtl() + s.patient + s.prompt,
         "acquire of a lock reported lost",
       );
       await next.release();
     } else {
-      const stolen = await within(
-        other.getLock(key).tryAcquire(),
-        s.ms(10_000),
-        "probe tryAcquire",
-      );
+      const stolen = await within(other.getLock(key).tryAcquire(), s.patient, "probe tryAcquire");
       await stolen?.release();
       expect(stolen, "two holders: the handle still believes it holds the lock").toBeUndefined();
-      await within(holder.extend(), s.ms(10_000), "extend of a lock that survived the fault");
+      await within(holder.extend(), s.patient, "extend of a lock that survived the fault");
       await holder.release();
     }
     // Recovery: the faulted provider can lock again (it reconnected if it had to).
     const again = await within(
-      holderProvider.getLock(s.key("recovered")).acquire({ timeout: s.ms(10_000) }),
-      s.ms(12_000),
+      holderProvider.getLock(s.key("recovered")).acquire({ timeout: s.patient }),
+      s.patient + s.prompt,
       "acquire on the faulted provider",
     );
     await again.release();

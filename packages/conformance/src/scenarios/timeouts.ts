@@ -64,10 +64,10 @@ export function timeoutScenarios(s: SuiteContext): void {
         const [a, b] = await s.providers(2);
         const key = s.key("t-finite-ok");
         const held = await a!.getLock(key).acquire();
-        const waiting = b!.getLock(key).acquire({ timeout: s.ms(10_000) });
+        const waiting = b!.getLock(key).acquire({ timeout: s.patient });
         await sleep(s.ms(150));
         await held.release();
-        const handle = await within(waiting, s.ms(10_000), "acquire after the holder released");
+        const handle = await within(waiting, s.patient, "acquire after the holder released");
         await handle.release();
       },
       s.testTimeout,
@@ -105,15 +105,11 @@ export function timeoutScenarios(s: SuiteContext): void {
         await held.release();
         const winner = await within(
           Promise.race([first, second]),
-          s.ms(10_000),
+          s.patient,
           "infinite wait after release",
         );
         await winner.release();
-        const both = await within(
-          Promise.all([first, second]),
-          s.ms(10_000),
-          "second infinite wait",
-        );
+        const both = await within(Promise.all([first, second]), s.patient, "second infinite wait");
         expect(Math.min(firstAt, secondAt)).toBeGreaterThanOrEqual(releasedAt);
         await Promise.all(both.map((h) => h.release()));
       },

@@ -71,14 +71,10 @@ export function tryAcquireScenarios(s: SuiteContext): void {
         const [a, b] = await s.providers(2);
         const key = s.key("try-handoff");
         const held = await a!.getLock(key).acquire();
-        const waiting = b!.getLock(key).tryAcquire({ timeout: s.ms(10_000) });
+        const waiting = b!.getLock(key).tryAcquire({ timeout: s.patient });
         await sleep(s.ms(100));
         await held.release();
-        const handle = await within(
-          waiting,
-          s.ms(10_000),
-          "tryAcquire({ timeout }) after a release",
-        );
+        const handle = await within(waiting, s.patient, "tryAcquire({ timeout }) after a release");
         expect(handle, "the waiter did not get the released lock").toBeDefined();
         await handle!.release();
       },
