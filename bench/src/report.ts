@@ -154,7 +154,7 @@ function panel(
   top: number,
 ): { svg: string; height: number } {
   const rowH = 16;
-  const labelW = 330;
+  const labelW = 370;
   const barW = 420;
   const head = 26;
   const parts = [`<text x="10" y="${top + 16}" class="title">${esc(title)}</text>`];
@@ -195,7 +195,7 @@ function panel(
 
 /** Chart of scenarios 1, 3 (16 workers, 1 process) and 4 (same runs). */
 export function svg(results: Results, config = "16 workers, 1 process"): string {
-  const width = 860;
+  const width = 900;
   const m = results.machine;
   let y = 44;
   const panels = [
