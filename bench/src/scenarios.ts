@@ -173,10 +173,17 @@ export async function heapPerLock(impl: LockImpl, keys: readonly string[]): Prom
       await Promise.all(held.slice(i, i + batch).map((h) => h.release().catch(() => {})));
     }
   };
+  // Collect until the heap stops moving, so that garbage left by earlier scenarios (or freed
+  // by a late timer) is not counted for or against this implementation.
   const settle = async () => {
-    await sleep(50);
-    gc();
-    gc();
+    let last = Number.POSITIVE_INFINITY;
+    for (let i = 0; i < 20; i++) {
+      await sleep(20);
+      gc();
+      const used = process.memoryUsage().heapUsed;
+      if (Math.abs(used - last) < 16 * 1024) return;
+      last = used;
+    }
   };
   // Warm up with as many other keys first, so that buffers and tables that grow on first use
   // (client queues, maps) are grown before the baseline and not counted as per-lock cost.
