@@ -44,3 +44,17 @@ export async function waitPortClosed(
   }
   return false;
 }
+
+/** Polls until host:port accepts connections, or `timeoutMs` (ms) passes. */
+export async function waitPortOpen(
+  host: string,
+  port: number,
+  timeoutMs: number,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await canConnect(host, port, 500)) return true;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return false;
+}

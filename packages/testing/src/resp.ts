@@ -69,6 +69,10 @@ export function respCommand(
       fail(new Error(`redis ${host}:${port} did not answer ${args[0]} within ${timeoutMs} ms`)),
     );
     socket.once("error", fail);
+    // A proxy in front of a restarting server (docker-proxy) may accept and then close.
+    socket.once("close", () =>
+      fail(new Error(`redis ${host}:${port} closed the connection before answering ${args[0]}`)),
+    );
     socket.on("data", (chunk) => {
       buf = Buffer.concat([buf, chunk]);
       try {

@@ -27,8 +27,15 @@ describe.skipIf(skip !== undefined)(`container mode${skip ? ` (skipped: ${skip})
     await server!.control!.restart();
     expect(await redis(port, ["GET", "k"])).toBeNull();
     await server!.control!.pause();
+    await server!.control!.pause(); // idempotent, like SIGSTOP
     expect(await redisIsSilent(port)).toBe(true);
     await server!.control!.resume();
+    await server!.control!.resume();
+    expect(await redis(port, ["PING"])).toBe("PONG");
+
+    // A restart of a paused server works and leaves it running.
+    await server!.control!.pause();
+    await server!.control!.restart();
     expect(await redis(port, ["PING"])).toBe("PONG");
   });
 

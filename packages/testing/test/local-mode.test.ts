@@ -32,8 +32,15 @@ describe("local redis", () => {
     expect(await redis(server.port, ["GET", "k"])).toBeNull();
 
     await server.control.pause();
+    await server.control.pause(); // idempotent
     expect(await redisIsSilent(server.port)).toBe(true);
     await server.control.resume();
+    await server.control.resume();
+    expect(await redis(server.port, ["PING"])).toBe("PONG");
+
+    // A restart of a paused server works and leaves it running.
+    await server.control.pause();
+    await server.control.restart();
     expect(await redis(server.port, ["PING"])).toBe("PONG");
   });
 

@@ -2,7 +2,7 @@ import type { GenericContainer, StartedTestContainer } from "testcontainers";
 import { createCluster, waitClusterOk } from "../cluster.js";
 import { MYSQL_DATABASE, MYSQL_ROOT_PASSWORD } from "../local/mysql.js";
 import { waitMysqlGreeting } from "../mysql-handshake.js";
-import { freePort, LOOPBACK } from "../ports.js";
+import { freePort, LOOPBACK, waitPortOpen } from "../ports.js";
 import { redisInfoField, respOk } from "../resp.js";
 import type { StartedServer } from "../server.js";
 import type { ServerDescriptor } from "../types.js";
@@ -56,22 +56,30 @@ function wrap(
 ): StartedServer {
   const watchdog = startWatchdog({ containers: [started.getId()] });
   let stopped = false;
+  // Like SIGSTOP/SIGCONT, pause and resume are idempotent: `docker pause` of a paused
+  // container and `docker unpause` of a running one would otherwise fail.
+  const setPaused = async (paused: boolean) => {
+    const client = await docker();
+    const container = client.container.getById(started.getId());
+    const inspect = await container.inspect();
+    if (inspect.State.Paused === paused) return;
+    if (paused) await container.pause();
+    else await container.unpause();
+  };
   return {
     descriptor,
     label,
     control: {
       async restart() {
-        await started.restart({ timeout: 10_000 });
+        await setPaused(false);
+        // Plain `docker restart` plus our own readiness probe: Testcontainers' restart
+        // re-runs the log wait strategy, which depends on a log stream we do not need.
+        const client = await docker();
+        await client.container.getById(started.getId()).restart({ t: 10 });
         await afterRestart();
       },
-      async pause() {
-        const client = await docker();
-        await client.container.getById(started.getId()).pause();
-      },
-      async resume() {
-        const client = await docker();
-        await client.container.getById(started.getId()).unpause();
-      },
+      pause: () => setPaused(true),
+      resume: () => setPaused(false),
     },
     async stop() {
       if (stopped) return;
@@ -199,7 +207,11 @@ export async function startMongoContainer(
           ...(tag ? { version: tag } : {}),
         },
         `${image} (ferretdb)`,
-        async () => {},
+        async () => {
+          if (!(await waitPortOpen(LOOPBACK, port, 60_000))) {
+            throw new Error(`ferretdb on port ${port} did not come back after a restart`);
+          }
+        },
       ),
     };
   }
