@@ -11,7 +11,7 @@ import { localMongoBinary, startLocalMongo } from "./local/mongo.js";
 import { localMysqlBinary, startLocalMysql } from "./local/mysql.js";
 import { type LocalRedis, localRedisBinary, startLocalRedis } from "./local/redis.js";
 import { logLine } from "./log.js";
-import type { StartedServer } from "./server.js";
+import { type StartedServer, withPortRetry } from "./server.js";
 import type {
   BackendName,
   ControlAction,
@@ -186,11 +186,23 @@ export class ServerManager {
   async #container(backend: BackendName, count: number): Promise<Resolution> {
     switch (backend) {
       case "redis":
-        return this.#single(backend, "container", await startRedisContainer(this.#env));
+        return this.#single(
+          backend,
+          "container",
+          await withPortRetry(() => startRedisContainer(this.#env)),
+        );
       case "mysql":
-        return this.#single(backend, "container", await startMysqlContainer(this.#env));
+        return this.#single(
+          backend,
+          "container",
+          await withPortRetry(() => startMysqlContainer(this.#env)),
+        );
       case "mongo":
-        return this.#single(backend, "container", await startMongoContainer(this.#env));
+        return this.#single(
+          backend,
+          "container",
+          await withPortRetry(() => startMongoContainer(this.#env)),
+        );
       case "redis-servers":
         return this.#redisServers(count, "container");
       case "redis-cluster": {
@@ -241,7 +253,7 @@ export class ServerManager {
       while (pool.servers.length < count) {
         const server = this.#own(
           pool.mode === "container"
-            ? await startRedisContainer(this.#env)
+            ? await withPortRetry(() => startRedisContainer(this.#env))
             : await startLocalRedis(this.#env),
         );
         pool.servers.push(server);

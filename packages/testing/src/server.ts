@@ -10,7 +10,10 @@ export interface StartedServer {
   stop(): Promise<void>;
 }
 
-/** Retries `start` with fresh ports when a port was taken between probing and binding. */
+/**
+ * Retries `start` with fresh ports when a port was taken between probing and binding
+ * (another run on the same machine can win that race; Docker reports it as a failed bind).
+ */
 export async function withPortRetry<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
   let last: unknown;
   for (let i = 0; i < attempts; i++) {
@@ -19,7 +22,7 @@ export async function withPortRetry<T>(start: () => Promise<T>, attempts = 3): P
     } catch (error) {
       last = error;
       const text = String((error as Error)?.message ?? error);
-      if (!/in use|EADDRINUSE|bind/i.test(text)) throw error;
+      if (!/in use|EADDRINUSE|bind|already allocated/i.test(text)) throw error;
     }
   }
   throw last;
