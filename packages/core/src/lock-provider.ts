@@ -195,15 +195,25 @@ export class BackendLockProvider implements LockProvider, HandleOwner {
     };
     const attempt = async () => {
       const sentAt = now();
-      // timeout 0 means one attempt that gets its answer; a deadline of 0 would give up on every
-      // backend that answers over the network.
-      const lease = await settleFirst(
-        this.backend.tryAcquire(key, ttl),
-        signals,
-        timeout === 0 ? Number.POSITIVE_INFINITY : left(),
-        releaseLate,
-      );
-      return lease === TIMED_OUT || lease === undefined ? undefined : { lease, sentAt };
+      const pending = this.backend.tryAcquire(key, ttl);
+      let lease: BackendLease | undefined | typeof TIMED_OUT;
+      try {
+        // timeout 0 means one attempt that gets its answer; a deadline of 0 would give up on every
+        // backend that answers over the network.
+        lease = await settleFirst(
+          pending,
+          signals,
+          timeout === 0 ? Number.POSITIVE_INFINITY : left(),
+        );
+      } catch (error) {
+        if (signals.some((s) => s.aborted && s.reason === error)) await this.cutShort(pending);
+        throw error;
+      }
+      if (lease === TIMED_OUT) {
+        await this.cutShort(pending);
+        return undefined;
+      }
+      return lease === undefined ? undefined : { lease, sentAt };
     };
     // timeout 0: exactly one attempt, without queueing behind local waiters.
     if (timeout === 0) return attempt();
@@ -254,6 +264,27 @@ export class BackendLockProvider implements LockProvider, HandleOwner {
       unsubscribe?.();
       this.dropIfIdle(key, queue);
     }
+  }
+
+  /**
+   * An attempt cut short by the deadline or an abort may still be granted by the backend. Waits
+   * (up to {@link CUT_SHORT_GRACE} ms) for its answer and for the release of a late grant, so that
+   * a timed-out or cancelled wait has left nothing behind by the time it reports, and a release
+   * right after cannot be taken by the abandoned attempt. Past the grace, a late grant is still
+   * released when it arrives.
+   */
+  private async cutShort(pending: Promise<BackendLease | undefined>): Promise<void> {
+    const late = await withinGrace(pending.catch(() => undefined));
+    if (late === TIMED_OUT) {
+      pending.then(
+        (lease) => {
+          if (lease) void this.backend.release(lease).catch(() => {});
+        },
+        () => {},
+      );
+      return;
+    }
+    if (late) await withinGrace(this.backend.release(late).catch(() => false));
   }
 
   /** Sleeps up to `ms`, ending early on a wake-up (returns true) or an abort (rejects). */
@@ -327,6 +358,14 @@ class ProviderLock implements DistributedLock {
   tryAcquire(options?: AcquireOptions): Promise<LockHandle | undefined> {
     return this.provider.acquire(this.key, this.ttl, this.autoExtend, options, 0);
   }
+}
+
+/** Longest wait (ms) for an attempt cut short by a deadline or an abort, and for its clean-up. */
+const CUT_SHORT_GRACE = 250;
+
+/** Resolves like `promise`, or {@link TIMED_OUT} after {@link CUT_SHORT_GRACE} ms. */
+function withinGrace<T>(promise: Promise<T>): Promise<T | typeof TIMED_OUT> {
+  return settleFirst(promise, [], CUT_SHORT_GRACE);
 }
 
 /** Longest wait (ms) for a native blocking wait to stop after its signal aborted. */
