@@ -10,6 +10,8 @@ export interface DemoArgs {
   duration: number;
   /** How long each worker holds the lock, in milliseconds. */
   hold: number;
+  /** Pause between a release and the worker's next acquire, in milliseconds. */
+  think: number;
 }
 
 const usage = `Usage: pnpm demo [--backend memory|<url>] [--workers N] [--duration seconds] [--hold ms]
@@ -17,7 +19,9 @@ const usage = `Usage: pnpm demo [--backend memory|<url>] [--workers N] [--durati
   --backend   memory (default), redis://host:port, mysql://user:pw@host:port/db, mongodb://host:port/db
   --workers   contending workers, each with its own provider (default 8)
   --duration  how long to run, in seconds (default 5)
-  --hold      how long each critical section lasts, in milliseconds (default 2)`;
+  --hold      how long each critical section lasts, in milliseconds (default 2)
+  --think     pause between a release and the same worker's next acquire, in ms (default 1);
+              0 lets a worker re-take the lock it just released before remote waiters wake`;
 
 /** Parses argv; prints usage and exits on --help or bad input. */
 export function parseDemoArgs(argv: string[]): DemoArgs {
@@ -30,6 +34,7 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
         workers: { type: "string", default: "8" },
         duration: { type: "string", default: "5" },
         hold: { type: "string", default: "2" },
+        think: { type: "string", default: "1" },
         help: { type: "boolean", short: "h" },
       },
     }));
@@ -45,6 +50,7 @@ export function parseDemoArgs(argv: string[]): DemoArgs {
     workers: positive(values.workers, "--workers", 1, 256),
     duration: positive(values.duration, "--duration", 0.1, 3600) * 1000,
     hold: positive(values.hold, "--hold", 0, 10_000),
+    think: positive(values.think, "--think", 0, 10_000),
   };
 }
 

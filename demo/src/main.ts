@@ -37,7 +37,7 @@ async function main(): Promise<number> {
     perWorker: providers.map(() => 0),
   };
   console.log(
-    `${args.workers} workers contend for lock "${key}" on ${backend.label} for ${args.duration / 1000} s (hold ${args.hold} ms)`,
+    `${args.workers} workers contend for lock "${key}" on ${backend.label} for ${args.duration / 1000} s (hold ${args.hold} ms, think ${args.think} ms)`,
   );
   const started = performance.now();
   const deadline = started + args.duration;
@@ -113,6 +113,7 @@ async function worker(provider: LockProvider, index: number, deadline: number, s
       seen.inside--;
       await handle.release();
     }
+    if (args.think > 0) await sleep(args.think);
   }
 }
 
