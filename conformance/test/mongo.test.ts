@@ -15,7 +15,8 @@ const server = await mongoServer();
 
 if (!server) {
   describe("mongo", () => {
-    it.skip(`no MongoDB-compatible server: ${unavailableReason("mongo")}`, () => {});
+    it("has a server to run against", (context) =>
+      context.skip(`no MongoDB-compatible server: ${unavailableReason("mongo")}`));
   });
 } else {
   const proxy = await startTcpProxy({ host: server.host, port: server.port });

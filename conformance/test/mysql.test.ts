@@ -16,7 +16,8 @@ const server = await mysqlServer();
 
 if (!server) {
   describe("mysql", () => {
-    it.skip(`no MySQL/MariaDB server: ${unavailableReason("mysql")}`, () => {});
+    it("has a server to run against", (context) =>
+      context.skip(`no MySQL/MariaDB server: ${unavailableReason("mysql")}`));
   });
 } else {
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

@@ -12,7 +12,8 @@ const server = await redisServer();
 
 if (!server) {
   describe("redis (single)", () => {
-    it.skip(`no Redis server: ${unavailableReason("redis")}`, () => {});
+    it("has a server to run against", (context) =>
+      context.skip(`no Redis server: ${unavailableReason("redis")}`));
   });
 } else {
   const faults = redisFaults([server]);
