@@ -13,6 +13,17 @@ export function loadTestcontainers(): Promise<Testcontainers> {
   if (process.env.TESTCONTAINERS_RYUK_DISABLED === undefined) {
     process.env.TESTCONTAINERS_RYUK_DISABLED = "true";
   }
+  // Published ports are bound to 127.0.0.1 (see bindLoopback). Where a local Docker daemon is
+  // used from a machine that looks like a container (a /.dockerenv file), Testcontainers would
+  // reach those ports through the bridge gateway instead, where nothing listens: point it at
+  // loopback unless the user chose a host or a remote daemon.
+  const dockerHost = process.env.DOCKER_HOST;
+  if (
+    process.env.TESTCONTAINERS_HOST_OVERRIDE === undefined &&
+    (dockerHost === undefined || dockerHost === "" || dockerHost.startsWith("unix:"))
+  ) {
+    process.env.TESTCONTAINERS_HOST_OVERRIDE = "127.0.0.1";
+  }
   loaded ??= import("testcontainers");
   return loaded;
 }
