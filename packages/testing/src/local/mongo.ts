@@ -5,7 +5,7 @@ import { promisify } from "node:util";
 import { freePort, LOOPBACK } from "../ports.js";
 import { type StartedServer, withPortRetry } from "../server.js";
 import { findBinary } from "./binaries.js";
-import { LocalProcess } from "./process.js";
+import { LocalProcess, processLifecycle } from "./process.js";
 import { makeTempDir } from "./temp-dir.js";
 
 const run = promisify(execFile);
@@ -116,7 +116,6 @@ export async function startLocalMongo(env: NodeJS.ProcessEnv): Promise<LocalMong
         if (replicaSet && bin.shell) await initiateReplicaSet(bin.shell, port, env);
       };
       await startAndInit();
-      let stopped = false;
       const query = replicaSet ? "?directConnection=true" : "";
       return {
         flavor: bin.flavor,
@@ -130,24 +129,7 @@ export async function startLocalMongo(env: NodeJS.ProcessEnv): Promise<LocalMong
         },
         label:
           `${bin.flavor === "mongodb" ? `mongod${replicaSet ? " (replica set rs0)" : " (standalone: no mongosh to initiate a replica set)"}` : "ferretdb (sqlite)"} ${bin.version ?? ""}`.trim(),
-        control: {
-          async restart() {
-            await proc.stop(30_000);
-            await startAndInit();
-          },
-          async pause() {
-            proc.pause();
-          },
-          async resume() {
-            proc.resume();
-          },
-        },
-        async stop() {
-          if (stopped) return;
-          stopped = true;
-          await proc.stop(30_000);
-          rmSync(dir, { recursive: true, force: true });
-        },
+        ...processLifecycle(proc, dir, { graceMs: 30_000, start: startAndInit }),
       } satisfies LocalMongo;
     });
   } catch (error) {

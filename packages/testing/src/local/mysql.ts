@@ -6,7 +6,7 @@ import { promisify } from "node:util";
 import { freePort, LOOPBACK } from "../ports.js";
 import { type StartedServer, withPortRetry } from "../server.js";
 import { findBinary } from "./binaries.js";
-import { LocalProcess } from "./process.js";
+import { LocalProcess, processLifecycle } from "./process.js";
 import { makeTempDir } from "./temp-dir.js";
 
 const run = promisify(execFile);
@@ -121,7 +121,6 @@ export async function startLocalMysql(env: NodeJS.ProcessEnv): Promise<StartedSe
         startTimeoutMs: 60_000,
       });
       await proc.start();
-      let stopped = false;
       return {
         descriptor: {
           url: `mysql://root:${MYSQL_ROOT_PASSWORD}@${LOOPBACK}:${port}/${MYSQL_DATABASE}`,
@@ -134,24 +133,7 @@ export async function startLocalMysql(env: NodeJS.ProcessEnv): Promise<StartedSe
             : {}),
         },
         label: `${bin.flavor === "mariadb" ? "mariadbd" : "mysqld"}${bin.version ? ` ${bin.version}` : ""}`,
-        control: {
-          async restart() {
-            await proc.stop(30_000);
-            await proc.start();
-          },
-          async pause() {
-            proc.pause();
-          },
-          async resume() {
-            proc.resume();
-          },
-        },
-        async stop() {
-          if (stopped) return;
-          stopped = true;
-          await proc.stop(30_000);
-          rmSync(dir, { recursive: true, force: true });
-        },
+        ...processLifecycle(proc, dir, { graceMs: 30_000 }),
       } satisfies StartedServer;
     });
   } catch (error) {

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, statSync } from "node:fs";
+import { closeSync, openSync, readFileSync, rmSync, statSync } from "node:fs";
 import { canConnect, LOOPBACK } from "../ports.js";
+import type { ServerControl } from "../types.js";
 import { startWatchdog, type Watchdog } from "../watchdog.js";
 
 /** How to run one server process. */
@@ -162,4 +163,38 @@ export class LocalProcess {
       }
     }
   }
+}
+
+/**
+ * The `control` and `stop` of a server that is one local process in its own temp dir: restart
+ * stops the process (within `graceMs` ms) and runs `start` again on the same port, pause and
+ * resume are SIGSTOP / SIGCONT, and `stop` (idempotent) also removes the temp dir.
+ */
+export function processLifecycle(
+  proc: LocalProcess,
+  dir: string,
+  options: { graceMs?: number; start?: () => Promise<void> } = {},
+): { control: ServerControl; stop(): Promise<void> } {
+  const start = options.start ?? (() => proc.start());
+  let stopped = false;
+  return {
+    control: {
+      async restart() {
+        await proc.stop(options.graceMs);
+        await start();
+      },
+      async pause() {
+        proc.pause();
+      },
+      async resume() {
+        proc.resume();
+      },
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await proc.stop(options.graceMs);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

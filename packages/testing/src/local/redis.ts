@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { freePort, LOOPBACK } from "../ports.js";
 import { type StartedServer, withPortRetry } from "../server.js";
 import { findBinary } from "./binaries.js";
-import { LocalProcess } from "./process.js";
+import { LocalProcess, processLifecycle } from "./process.js";
 import { makeTempDir } from "./temp-dir.js";
 
 /** Options for one local redis-server. */
@@ -100,7 +100,6 @@ export async function startLocalRedis(
       rmSync(dir, { recursive: true, force: true });
       throw error;
     }
-    let stopped = false;
     const server: LocalRedis = {
       descriptor: {
         url: `redis://${LOOPBACK}:${port}`,
@@ -111,24 +110,7 @@ export async function startLocalRedis(
       },
       label: `redis-server${version ? ` ${version}` : ""}`,
       ...(clusterPort !== undefined ? { clusterPort } : {}),
-      control: {
-        async restart() {
-          await proc.stop();
-          await proc.start();
-        },
-        async pause() {
-          proc.pause();
-        },
-        async resume() {
-          proc.resume();
-        },
-      },
-      async stop() {
-        if (stopped) return;
-        stopped = true;
-        await proc.stop();
-        rmSync(dir, { recursive: true, force: true });
-      },
+      ...processLifecycle(proc, dir),
     };
     return server;
   });
