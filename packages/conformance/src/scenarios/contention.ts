@@ -5,6 +5,7 @@ import { criticalSection } from "../critical-section.js";
 import { FencedResource } from "../fenced-resource.js";
 import { describeOverlap, HoldHistory } from "../hold-history.js";
 import { SKIP } from "../skip-reasons.js";
+import { expectFencedRun } from "./expect-fenced.js";
 
 /** Providers, local workers per provider and critical sections per worker (before scaling). */
 export const IN_PROCESS_CONTENTION = {
@@ -94,16 +95,7 @@ export function contentionScenarios(s: SuiteContext): void {
           ctx.skip(SKIP.noFencingOracle);
         }
         run ??= contend();
-        const result = await run;
-        const rejections = result.resource.rejections
-          .slice(0, 10)
-          .map((r) => `${r.holder} wrote with token ${r.token} after ${r.highest}`);
-        expect(rejections, "writes the oracle rejected").toEqual([]);
-        expect(result.resource.acceptedWrites).toBe(result.sections * 2);
-        expect(
-          result.history.tokenRegressions().map(describeOverlap),
-          "tokens not increasing",
-        ).toEqual([]);
+        expectFencedRun(await run);
       },
       contentionTimeout(),
     );

@@ -3,6 +3,7 @@ import type { SuiteContext } from "../context.js";
 import { type CrossProcessResult, runCrossProcess } from "../cross-process.js";
 import { describeOverlap } from "../hold-history.js";
 import { SKIP } from "../skip-reasons.js";
+import { expectFencedRun } from "./expect-fenced.js";
 
 /** Child processes × providers per child × sections per provider (before scaling). */
 export const CROSS_PROCESS_CONTENTION = {
@@ -74,16 +75,7 @@ export function crossProcessScenarios(s: SuiteContext): void {
         if (!(await s.capabilities()).fencing) {
           ctx.skip(SKIP.noFencingOracle);
         }
-        const result = await start();
-        const rejections = result.resource.rejections
-          .slice(0, 10)
-          .map((r) => `${r.holder} wrote with token ${r.token} after ${r.highest}`);
-        expect(rejections, "writes the oracle rejected").toEqual([]);
-        expect(result.resource.acceptedWrites).toBe(result.sections * 2);
-        expect(
-          result.history.tokenRegressions().map(describeOverlap),
-          "tokens not increasing",
-        ).toEqual([]);
+        expectFencedRun(await start());
       },
       s.ms(180_000),
     );
