@@ -1,0 +1,15 @@
+/** Every backend the chaos run can drive, by `--backend` name. */
+import { memory } from "./memory.js";
+import { mongo } from "./mongo.js";
+import { mysql } from "./mysql.js";
+import { redis } from "./redis.js";
+import { redlock } from "./redlock.js";
+import type { ChaosBackend } from "./types.js";
+
+export const BACKENDS: Readonly<Record<string, ChaosBackend>> = {
+  memory,
+  redis,
+  redlock,
+  mysql,
+  mongo,
+};

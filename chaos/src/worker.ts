@@ -1,0 +1,191 @@
+/**
+ * A worker process: runs its workers (each a loop over its own provider: one node) until told to
+ * stop, records every critical section on the machine-wide monotonic clock, writes each
+ * section's fencing token to the fenced register, and carries out the faults the coordinator
+ * asks of it. Started by the coordinator with `fork()`; not meant to be run by hand.
+ */
+import type { LockHandle } from "@locks/core";
+import { BACKENDS } from "./backends/index.js";
+import type { WorkerBackend } from "./backends/types.js";
+import { now, sleep } from "./clock.js";
+import type { FaultEvent, Section } from "./history.js";
+import type { ErrorCounts, FromWorker, ToWorker, WorkerConfig } from "./protocol.js";
+import { RegisterClient } from "./register-client.js";
+
+const send = (message: FromWorker) => process.send?.(message);
+const errors: ErrorCounts = {};
+const count = (what: string) => {
+  errors[what] = (errors[what] ?? 0) + 1;
+};
+const errorName = (error: unknown) =>
+  error instanceof Error
+    ? `${error.name}${error.message.includes("closed") ? " (closed)" : ""}`
+    : typeof error;
+
+let sections: Section[] = [];
+let faults: FaultEvent[] = [];
+const flush = () => {
+  if (sections.length === 0 && faults.length === 0) return;
+  send({ type: "batch", sections, faults });
+  sections = [];
+  faults = [];
+};
+
+// A worker must never die of a fault; count what would otherwise go unnoticed.
+process.on("unhandledRejection", (reason) => count(`unhandled rejection: ${errorName(reason)}`));
+
+const stopping = new AbortController();
+let overrunPending = false;
+
+/** Blocks the event loop without burning CPU, like a long GC pause. */
+function block(duration: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, duration);
+}
+
+/** Records gaps in the event loop: pauses nobody injected (load, GC) explain overlaps too. */
+function watchStalls(config: WorkerConfig, proc: number): NodeJS.Timeout {
+  const every = 20;
+  let last = now();
+  return setInterval(() => {
+    const at = now();
+    const gap = Number(at - last) / 1e6 - every;
+    if (gap > config.stallThreshold)
+      faults.push({ kind: "observed-stall", proc, start: last, end: at });
+    last = at;
+  }, every);
+}
+
+async function hold(
+  config: WorkerConfig,
+  backend: WorkerBackend,
+  register: RegisterClient,
+  worker: number,
+): Promise<void> {
+  const key = config.keys[Math.floor(Math.random() * config.keys.length)]!;
+  const overrun = overrunPending;
+  overrunPending = false;
+  const lock = backend.provider.getLock(key, { ttl: config.ttl, autoExtend: !overrun });
+  const acquireStart = now();
+  let handle: LockHandle;
+  try {
+    handle = await lock.acquire({ timeout: config.acquireTimeout, signal: stopping.signal });
+  } catch (error) {
+    if (stopping.signal.aborted) return;
+    count(`acquire: ${errorName(error)}`);
+    await sleep(5);
+    return;
+  }
+  const enter = now();
+  let lostAt: bigint | undefined = handle.signal.aborted || handle.lost ? enter : undefined;
+  const onLost = () => {
+    lostAt ??= now();
+  };
+  handle.signal.addEventListener("abort", onLost, { once: true });
+  try {
+    await sleep(overrun ? config.ttl * (2 + Math.random()) : Math.random() * config.hold);
+    const token = handle.fencingToken;
+    const write = token === undefined ? "unfenced" : await register.write(key, token);
+    if (handle.lost) onLost();
+    const exit = now();
+    sections.push({
+      worker,
+      proc: config.proc,
+      key,
+      token,
+      acquireStart,
+      enter,
+      exit,
+      lostAt,
+      overrun,
+      write,
+    });
+  } finally {
+    handle.signal.removeEventListener("abort", onLost);
+    await handle.release().catch((error: unknown) => count(`release: ${errorName(error)}`));
+  }
+}
+
+async function run(config: WorkerConfig): Promise<void> {
+  const adapter = BACKENDS[config.backend];
+  if (!adapter) throw new Error(`unknown backend ${config.backend}`);
+  const backends = await Promise.all(
+    config.workers.map((worker) => adapter.connect(config.urls, `chaos-${config.proc}-${worker}`)),
+  );
+  const register = new RegisterClient(config.register.host, config.register.port, config.proc);
+  const monitor = watchStalls(config, config.proc);
+  const flusher = setInterval(flush, 250);
+
+  process.on("message", (message: ToWorker) => {
+    if (message.type !== "fault") return;
+    void inject(message.kind, message.duration, backends, config.proc);
+  });
+  send({ type: "ready" });
+  await Promise.all(
+    config.workers.map(async (worker, i) => {
+      const backend = backends[i]!;
+      while (!stopping.signal.aborted) await hold(config, backend, register, worker);
+    }),
+  );
+  clearInterval(monitor);
+  clearInterval(flusher);
+  for (const backend of backends) backend.heal?.();
+  await Promise.all(
+    backends.map((backend) =>
+      backend.close().catch((error: unknown) => count(`close: ${errorName(error)}`)),
+    ),
+  );
+  register.close();
+  flush();
+}
+
+async function inject(
+  kind: Extract<ToWorker, { type: "fault" }>["kind"],
+  duration: number,
+  backends: readonly WorkerBackend[],
+  proc: number,
+): Promise<void> {
+  const start = now();
+  try {
+    if (kind === "overrun") {
+      overrunPending = true;
+      return;
+    }
+    if (kind === "stall") block(duration);
+    if (kind === "kill") await Promise.all(backends.map((b) => b.kill?.()));
+    if (kind === "reset") for (const b of backends) b.reset?.();
+    if (kind === "partition") {
+      for (const b of backends) b.partition?.();
+      await sleep(duration);
+      for (const b of backends) b.heal?.();
+    }
+    faults.push({ kind, proc, start, end: now() });
+  } catch (error) {
+    faults.push({ kind, proc, start, end: now() });
+    send({
+      type: "fault-failed",
+      kind,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  }
+}
+
+process.on("message", (message: ToWorker) => {
+  if (message.type === "ping") send({ type: "pong", at: now() });
+  if (message.type === "stop") stopping.abort();
+  if (message.type === "start") {
+    run(message.config).then(
+      () => {
+        send({ type: "done", errors });
+        process.disconnect?.();
+      },
+      (error: unknown) => {
+        send({
+          type: "fatal",
+          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        process.exitCode = 1;
+        process.disconnect?.();
+      },
+    );
+  }
+});
