@@ -50,4 +50,6 @@ export type FromWorker =
     }
   | { readonly type: "fault-failed"; readonly kind: string; readonly message: string }
   | { readonly type: "done"; readonly errors: ErrorCounts }
+  /** Sent when the worker has not stopped 10 s after being told to: where it is stuck. */
+  | { readonly type: "stuck"; readonly message: string }
   | { readonly type: "fatal"; readonly message: string };

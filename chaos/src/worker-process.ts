@@ -21,6 +21,8 @@ export class WorkerProcess {
   paused = false;
   /** Why the process ended abnormally, if it did. */
   crash: string | undefined;
+  /** Where the workers were stuck when the process was slow to stop. */
+  private stuck: string | undefined;
   /** The worker's error counts, once it has stopped. */
   errors: ErrorCounts = {};
   private readonly ready: Promise<void>;
@@ -50,6 +52,7 @@ export class WorkerProcess {
         sink.sections(message.sections);
         sink.faults(message.faults);
       } else if (message.type === "fault-failed") sink.faultFailed(message.kind, message.message);
+      else if (message.type === "stuck") this.stuck = message.message;
       else if (message.type === "done") {
         this.doneReceived = true;
         this.errors = message.errors;
@@ -110,7 +113,7 @@ export class WorkerProcess {
     if (this.paused) this.resume();
     this.send({ type: "stop" });
     const timer = setTimeout(() => {
-      this.crash ??= `did not stop within ${grace} ms`;
+      this.crash ??= `did not stop within ${grace} ms (${this.stuck ?? "no report"})`;
       this.child.kill("SIGKILL");
     }, grace);
     await this.exited;

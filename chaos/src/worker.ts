@@ -35,6 +35,8 @@ const flush = () => {
 process.on("unhandledRejection", (reason) => count(`unhandled rejection: ${errorName(reason)}`));
 
 const stopping = new AbortController();
+/** What each worker is doing, to say where a worker that does not stop is stuck. */
+const stages = new Map<number, string>();
 let overrunPending = false;
 
 /** Blocks the event loop without burning CPU, like a long GC pause. */
@@ -66,6 +68,7 @@ async function hold(
   overrunPending = false;
   const lock = backend.provider.getLock(key, { ttl: config.ttl, autoExtend: !overrun });
   const acquireStart = now();
+  stages.set(worker, "acquire");
   let handle: LockHandle;
   try {
     handle = await lock.acquire({ timeout: config.acquireTimeout, signal: stopping.signal });
@@ -81,6 +84,7 @@ async function hold(
     lostAt ??= now();
   };
   handle.signal.addEventListener("abort", onLost, { once: true });
+  stages.set(worker, "hold");
   try {
     await sleep(overrun ? config.ttl * (2 + Math.random()) : Math.random() * config.hold);
     const token = handle.fencingToken;
@@ -101,6 +105,7 @@ async function hold(
     });
   } finally {
     handle.signal.removeEventListener("abort", onLost);
+    stages.set(worker, "release");
     await handle.release().catch((error: unknown) => count(`release: ${errorName(error)}`));
   }
 }
@@ -124,8 +129,10 @@ async function run(config: WorkerConfig): Promise<void> {
     config.workers.map(async (worker, i) => {
       const backend = backends[i]!;
       while (!stopping.signal.aborted) await hold(config, backend, register, worker);
+      stages.set(worker, "stopped");
     }),
   );
+  for (const worker of config.workers) stages.set(worker, "close");
   clearInterval(monitor);
   clearInterval(flusher);
   for (const backend of backends) backend.heal?.();
@@ -171,7 +178,13 @@ async function inject(
 
 process.on("message", (message: ToWorker) => {
   if (message.type === "ping") send({ type: "pong", at: now() });
-  if (message.type === "stop") stopping.abort();
+  if (message.type === "stop") {
+    stopping.abort();
+    setTimeout(() => {
+      const where = [...stages].map(([worker, stage]) => `worker ${worker} in ${stage}`);
+      send({ type: "stuck", message: `still stopping after 10 s: ${where.join(", ")}` });
+    }, 10_000).unref();
+  }
   if (message.type === "start") {
     run(message.config).then(
       () => {
