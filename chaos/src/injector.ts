@@ -59,10 +59,11 @@ export async function inject(
           await sleep(length());
           await control.resume();
         }
+        targets.record({ kind, proc: undefined, start, end: now() });
       } catch (error) {
+        // Not recorded as a fault: one that may not have happened must not explain anything.
         targets.failed(kind, error instanceof Error ? error.message : String(error));
       } finally {
-        targets.record({ kind, proc: undefined, start, end: now() });
         serverBusy = false;
       }
       return;

@@ -48,8 +48,10 @@ export async function runBackend(
   const rates: Partial<Record<FaultKind, number>> = {};
   if (!options.noFaults) {
     for (const [kind, mean] of Object.entries({ ...adapter.faults, ...options.faults })) {
+      // `--fault` tunes the kinds a backend takes; it cannot add one the backend has no hook for.
+      const supported = kind in adapter.faults;
       const needsControl = kind === "restart" || kind === "freeze";
-      if (mean && mean > 0 && (!needsControl || found.controls.length > 0)) {
+      if (supported && mean && mean > 0 && (!needsControl || found.controls.length > 0)) {
         rates[kind as FaultKind] = mean;
       }
     }

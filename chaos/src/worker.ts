@@ -167,7 +167,7 @@ async function inject(
     }
     faults.push({ kind, proc, start, end: now() });
   } catch (error) {
-    faults.push({ kind, proc, start, end: now() });
+    // Not recorded as a fault: one that may not have happened must not explain anything.
     send({
       type: "fault-failed",
       kind,
