@@ -14,9 +14,15 @@ export class RegisterClient {
     private readonly proc: number,
   ) {}
 
+  private opening: Promise<Socket> | undefined;
+
+  /**
+   * The connection, opened once: concurrent writers all wait on the same promise and resume in
+   * the order they called, so requests go out in the order their answers are expected.
+   */
   private open(): Promise<Socket> {
-    if (this.socket && !this.socket.destroyed) return Promise.resolve(this.socket);
-    return new Promise((resolve, reject) => {
+    if (this.opening && !this.socket?.destroyed) return this.opening;
+    this.opening = new Promise((resolve, reject) => {
       const socket = connect(this.port, this.host, () => {
         socket.off("error", reject);
         resolve(socket);
@@ -36,10 +42,12 @@ export class RegisterClient {
       });
       socket.on("error", () => socket.destroy());
       socket.on("close", () => {
+        this.buffer = "";
         for (const waiter of this.waiting.splice(0)) waiter(new Error("register closed"));
       });
       this.socket = socket;
     });
+    return this.opening;
   }
 
   /** Writes `token` for `key`: `accepted` when it was the newest, `stale` when it was not. */
