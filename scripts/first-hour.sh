@@ -12,7 +12,8 @@
 #     FerretDB, PostgreSQL, Java) or container tool (docker, podman …);
 #   - DOCKER_HOST=unix:///nonexistent, which @locks/testing takes as "no container runtime";
 #   - npm's global prefix in the temp dir, so `npm install -g pnpm` installs there.
-# pnpm's store and npm's cache are the machine's, which only saves downloads.
+# pnpm's store, npm's cache and the network settings (proxies, CA certificates) are the
+# machine's, which only saves downloads.
 # It requires every command to succeed, `pnpm test` to have skipped at least one backend for
 # want of a server, and its closing summary to name every skipped backend with the command
 # that runs it.
@@ -89,10 +90,23 @@ for dir in "${path_dirs[@]}"; do
   done
 done
 
+# pnpm's global config in the fresh HOME points at the machine's store (`pnpm store path`
+# names its versioned subdirectory).
 store="$(pnpm store path 2>/dev/null || true)"
+if [ -n "$store" ]; then
+  mkdir -p "$work/home/.config/pnpm"
+  printf 'storeDir: %s\n' "${store%/v[0-9]*}" >"$work/home/.config/pnpm/config.yaml"
+fi
 npm_cache="$(npm config get cache 2>/dev/null || true)"
+# The machine's network settings (proxies, extra CA certificates) are kept: installing needs
+# the registry.
+network_env=()
+while IFS= read -r name; do
+  network_env+=("$name=${!name}")
+done < <(compgen -e | grep -iE '^((https?|no|all)_proxy|NODE_EXTRA_CA_CERTS|SSL_CERT_(FILE|DIR))$' || true)
 fresh_env=(
   env -i
+  "${network_env[@]}"
   "HOME=$work/home"
   "PATH=$work/npm-global/bin:$work/tools"
   "TMPDIR=${TMPDIR:-/tmp}"
@@ -100,7 +114,6 @@ fresh_env=(
   "TERM=dumb"
   "DOCKER_HOST=unix:///nonexistent"
   "npm_config_prefix=$work/npm-global"
-  ${store:+"npm_config_store_dir=$store"}
   ${npm_cache:+"npm_config_cache=$npm_cache"}
   "TURBO_TELEMETRY_DISABLED=1"
   "DO_NOT_TRACK=1"
