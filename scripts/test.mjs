@@ -92,10 +92,14 @@ function summarise(entries) {
 function format({ skipped, served }) {
   const lines = ["", "Test servers"];
   if (served.length > 0) {
-    lines.push(`  had a server: ${served.map((s) => `${s.backend} (${s.modes.join(", ")})`).join(", ")}`);
+    lines.push(
+      `  had a server: ${served.map((s) => `${s.backend} (${s.modes.join(", ")})`).join(", ")}`,
+    );
   }
   if (skipped.length === 0) {
-    lines.push(served.length > 0 ? "  nothing skipped for want of a server" : "  no test asked for a server");
+    lines.push(
+      served.length > 0 ? "  nothing skipped for want of a server" : "  no test asked for a server",
+    );
     return `${lines.join("\n")}\n\n`;
   }
   const width = Math.max(...skipped.map((s) => s.backend.length));

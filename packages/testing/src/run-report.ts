@@ -29,10 +29,7 @@ export interface RunReportEntry {
 let broken = false;
 
 /** Appends one entry to the file named by `LOCKS_TEST_REPORT`; does nothing when it is unset. */
-export function reportToRun(
-  env: NodeJS.ProcessEnv,
-  entry: Omit<RunReportEntry, "cwd">,
-): void {
+export function reportToRun(env: NodeJS.ProcessEnv, entry: Omit<RunReportEntry, "cwd">): void {
   const file = env[RUN_REPORT_ENV]?.trim();
   if (!file || broken) return;
   try {

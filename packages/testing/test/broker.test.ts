@@ -76,7 +76,10 @@ describe("broker", () => {
         await new Promise((r) => setTimeout(r, 100));
         hang = existsSync(out) ? readLines(out).find((l) => l.file === "hang") : undefined;
       }
-      expect(hang, `the hanging fixture test never reported its server\n${ended?.output ?? ""}`).toBeDefined();
+      expect(
+        hang,
+        `the hanging fixture test never reported its server\n${ended?.output ?? ""}`,
+      ).toBeDefined();
       if (hang?.unavailable !== undefined) {
         run.child.kill("SIGINT");
         await run.done;
