@@ -26,17 +26,18 @@ export interface RunReportEntry {
   readonly cwd: string;
 }
 
-let broken = false;
+/** Report files that could not be written: warned about once, then left alone. */
+const broken = new Set<string>();
 
 /** Appends one entry to the file named by `LOCKS_TEST_REPORT`; does nothing when it is unset. */
 export function reportToRun(env: NodeJS.ProcessEnv, entry: Omit<RunReportEntry, "cwd">): void {
   const file = env[RUN_REPORT_ENV]?.trim();
-  if (!file || broken) return;
+  if (!file || broken.has(file)) return;
   try {
     appendFileSync(file, `${JSON.stringify({ ...entry, cwd: process.cwd() })}\n`);
   } catch (error) {
     // The report is a convenience; a test run never fails because it cannot be written.
-    broken = true;
+    broken.add(file);
     logLine(`cannot write ${RUN_REPORT_ENV}=${file}: ${(error as Error).message}`);
   }
 }
