@@ -29,7 +29,7 @@ function probe(): string | undefined {
   try {
     execFileSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 });
   } catch {
-    return "docker does not answer (run scripts/setup-machine.sh)";
+    return "docker does not answer";
   }
   for (const image of Object.values(containerTestEnv)) {
     try {
