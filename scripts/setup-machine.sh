@@ -35,7 +35,7 @@ for p in "${PACKAGES[@]}"; do
 done
 # --plan: say what a run would do (the header above) and which packages it would install.
 if [ "${1:-}" = "--plan" ]; then
-  sed -n '2,/^set -euo/{/^#/s/^# \{0,1\}//p}' "$0"
+  sed -n '2,${/^# `--plan`/q;/^set -euo/q;s/^# \{0,1\}//p;}' "$0"
   echo "apt packages to install on this machine: ${missing[*]:-none, all present}"
   exit 0
 fi
