@@ -10,6 +10,8 @@
 #   - starts dockerd in the background when `docker info` does not answer, and waits
 #     (bounded) until it does.
 #
+# `--plan` prints this description and the packages a run would install, and changes nothing.
+#
 # Environment:
 #   LOCKS_SETUP_SKIP_DOCKER=1     do not start dockerd
 #   LOCKS_SETUP_SKIP_FERRETDB=1   do not build FerretDB
@@ -31,6 +33,12 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
+# --plan: say what a run would do (the header above) and which packages it would install.
+if [ "${1:-}" = "--plan" ]; then
+  sed -n '2,${/^# `--plan`/q;/^set -euo/q;s/^# \{0,1\}//p;}' "$0"
+  echo "apt packages to install on this machine: ${missing[*]:-none, all present}"
+  exit 0
+fi
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive NEEDRESTART_SUSPEND=1

@@ -8,10 +8,14 @@ interface BackendTally {
   reasons: Map<string, number>;
 }
 
+/** The command that prepares every server and runs every test (the README's quick start). */
+const ALL_SERVERS_COMMAND = "pnpm test:all";
+
 /**
  * Prints one line per backend after the run: passed / failed / skipped, and why scenarios were
  * skipped. The backend is the outermost `describe` of each test, i.e. the `name` given to
- * `describeLockProvider`.
+ * `describeLockProvider`. A backend whose every scenario was skipped had no server (no
+ * capability rules out every scenario): its line says so and names the command that runs it.
  */
 export default class ConformanceSummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -45,8 +49,9 @@ export default class ConformanceSummaryReporter implements Reporter {
     const width = Math.max(0, ...[...backends.keys()].map((name) => name.length));
     const lines = ["", "Conformance summary"];
     for (const [name, tally] of backends) {
+      const noServer = tally.passed === 0 && tally.failed === 0 && tally.skipped > 0;
       lines.push(
-        `  ${name.padEnd(width)}  ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped`,
+        `  ${name.padEnd(width)}  ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped${noServer ? `: SKIPPED, no server (runs with: ${ALL_SERVERS_COMMAND})` : ""}`,
       );
       for (const [reason, count] of tally.reasons)
         lines.push(`  ${" ".repeat(width)}    skipped ${count}: ${reason}`);

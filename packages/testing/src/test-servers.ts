@@ -1,6 +1,7 @@
 import { BROKER_ENV, brokerPost, brokerResolve } from "./broker.js";
 import { logLine } from "./log.js";
 import { ServerManager } from "./manager.js";
+import { isCi, reportToRun } from "./run-report.js";
 import type {
   BackendName,
   ControlAction,
@@ -50,11 +51,6 @@ export interface TestServers {
   stop(): Promise<void>;
 }
 
-function isCi(env: NodeJS.ProcessEnv): boolean {
-  const ci = (env.CI ?? "").toLowerCase();
-  return ci === "true" || ci === "1";
-}
-
 /** Creates a {@link TestServers} over an environment; see {@link TestServersOptions}. */
 export function createTestServers(options: TestServersOptions = {}): TestServers {
   const envOf = () => options.env ?? process.env;
@@ -62,6 +58,19 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
   const cache = new Map<string, Promise<Resolution>>();
   const reasons = new Map<BackendName, string>();
   const warned = new Set<BackendName>();
+  const reported = new Set<string>();
+  const report = (backend: BackendName, result: Resolution) => {
+    const once = `${backend}:${result.ok}`;
+    if (reported.has(once)) return;
+    reported.add(once);
+    const env = envOf();
+    reportToRun(
+      env,
+      result.ok
+        ? { backend, ok: true, mode: result.mode }
+        : { backend, ok: false, reason: result.reason, fails: isCi(env) },
+    );
+  };
 
   const brokerUrl = (): string | undefined => {
     if (options.broker === false) return undefined;
@@ -115,6 +124,7 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
       cache.set(key, pending);
     }
     const result = await pending;
+    report(backend, result);
     if (result.ok) {
       reasons.delete(backend);
       return { servers: result.servers, mode: result.mode };

@@ -1,4 +1,5 @@
 import { execFileSync } from "node:child_process";
+import { isCi, reportToRun } from "../src/run-report.js";
 
 /** Images the container tests use: `LOCKS_*_IMAGE`, else the locally built ones. */
 export const containerTestEnv = {
@@ -11,25 +12,31 @@ let cached: string | undefined | null = null;
 
 /**
  * Why container tests cannot run here, or undefined when dockerd answers and the images
- * exist. Under `LOCKS_TEST_MODE=container` nothing is skipped: the tests run and fail.
+ * exist. Like a missing server, a missing runtime or image skips them only outside CI: under
+ * `CI=true` (and under `LOCKS_TEST_MODE=container`) nothing is skipped, the tests run and fail.
  */
 export function containerSkipReason(): string | undefined {
-  if (process.env.LOCKS_TEST_MODE === "container") return undefined;
   if (cached !== null) return cached;
+  cached = probe();
+  if (cached !== undefined) {
+    if (process.env.LOCKS_TEST_MODE === "container" || isCi(process.env)) cached = undefined;
+    else reportToRun(process.env, { backend: "containers", ok: false, reason: cached });
+  }
+  return cached;
+}
+
+function probe(): string | undefined {
   try {
     execFileSync("docker", ["info"], { stdio: "ignore", timeout: 10_000 });
   } catch {
-    cached = "docker does not answer (run scripts/setup-machine.sh)";
-    return cached;
+    return "docker does not answer";
   }
   for (const image of Object.values(containerTestEnv)) {
     try {
       execFileSync("docker", ["image", "inspect", image], { stdio: "ignore", timeout: 10_000 });
     } catch {
-      cached = `image ${image} missing (run scripts/build-images.sh)`;
-      return cached;
+      return `image ${image} missing (run scripts/build-images.sh)`;
     }
   }
-  cached = undefined;
-  return cached;
+  return undefined;
 }

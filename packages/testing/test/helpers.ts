@@ -42,3 +42,18 @@ export function nextData(socket: Socket, timeoutMs: number): Promise<string> {
     socket.once("data", onData);
   });
 }
+
+/** The part of vitest's test context that skips the running test. */
+export interface Skippable {
+  skip(note?: string): never;
+}
+
+/**
+ * The server a test needs, or skips the running test with the reason none could be had (as
+ * every package's backend tests do outside CI). Under `CI=true` the request for the server has
+ * already rejected with `TestServerUnavailableError`, so the test fails instead.
+ */
+export function need<T>(ctx: Skippable, server: T | undefined, reason: string | undefined): T {
+  if (server === undefined) ctx.skip(`no server: ${reason ?? "unknown reason"}`);
+  return server;
+}

@@ -1,4 +1,5 @@
 import type { ContainerRuntimeClient } from "testcontainers";
+import { dockerHostProblem } from "./docker-host.js";
 
 type Testcontainers = typeof import("testcontainers");
 
@@ -35,6 +36,8 @@ export function containerRuntime(
   timeoutMs = 15_000,
 ): Promise<{ client?: ContainerRuntimeClient; reason?: string }> {
   probe ??= (async () => {
+    const unreachable = await dockerHostProblem(process.env);
+    if (unreachable) return { reason: `no container runtime answers (${unreachable})` };
     try {
       const tc = await loadTestcontainers();
       let timer: NodeJS.Timeout | undefined;
