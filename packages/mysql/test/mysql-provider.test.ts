@@ -117,6 +117,33 @@ describe.skipIf(!server)(suite, () => {
     }
   });
 
+  describe("fairness", () => {
+    it("waiters on different providers are granted in arrival order (the server queues them FIFO)", async () => {
+      const connection = await admin();
+      const key = uniqueKey("fifo");
+      const held = await provider().getLock(key).acquire();
+      const order: number[] = [];
+      const waits: Promise<void>[] = [];
+      for (let i = 0; i < 6; i++) {
+        const node = provider();
+        waits.push(
+          node
+            .getLock(key)
+            .acquire({ timeout: 20_000 })
+            .then(async (handle) => {
+              order.push(i);
+              await handle.release();
+            }),
+        );
+        // The next node arrives only once this one waits on the server.
+        await waitingConnection(connection, node);
+      }
+      await held.release();
+      await Promise.all(waits);
+      expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+  });
+
   describe("cancellation", () => {
     it("KILL QUERY ends a blocking GET_LOCK promptly and the waiting connection is clean", async () => {
       const [a, b] = [provider(), provider()];
