@@ -228,7 +228,9 @@ export class MySqlLockBackend implements LockBackend {
       // Whatever GET_LOCK answered (NULL when killed, or 1 granted at the last moment), the
       // session must hold nothing before it goes back: wait for the KILL to land first, so that it
       // cannot hit the clean-up statement, then release everything the session holds.
-      await this.track((interrupting ?? Promise.resolve()).then(() => this.scrub(session)));
+      await this.track(
+        (interrupting ?? Promise.resolve()).then(() => this.releaseAllAndReturn(session)),
+      );
       throw signal.reason;
     }
     if (failure) {
@@ -255,7 +257,7 @@ export class MySqlLockBackend implements LockBackend {
   }
 
   /** Makes sure a session holds no user lock, then returns it to the pool (or destroys it). */
-  private async scrub(session: Session): Promise<void> {
+  private async releaseAllAndReturn(session: Session): Promise<void> {
     if (session.dead) return this.sessions.destroy(session);
     try {
       await releaseEverything(session, this.settings.validateTimeout);
