@@ -11,4 +11,6 @@ export {
   type LockProviderOptions,
 } from "./lock-provider.js";
 export { now } from "./monotonic.js";
+export { checkOptionKeys } from "./option-keys.js";
+export { settleFirst, TIMED_OUT } from "./race.js";
 export { assertValidKey, checkBoolean, checkDuration, MAX_KEY_BYTES } from "./validation.js";

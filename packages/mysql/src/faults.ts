@@ -4,9 +4,9 @@
  */
 import type { LockProvider } from "@locks/core";
 import mysql, { type Pool, type PoolOptions } from "mysql2";
-import { numeric, Session } from "./connection.js";
 import { mysqlLockName } from "./lock-name.js";
 import type { MySqlLockProvider } from "./mysql-provider.js";
+import { numeric, Session } from "./session.js";
 
 /** Where the fault connection goes: the same server the providers use. */
 export interface MySqlFaultsOptions {
@@ -66,12 +66,12 @@ export function createMySqlFaults(options: MySqlFaultsOptions): MySqlFaults {
   return {
     async breakLock(key) {
       const name = mysqlLockName(key);
-      const holder = numeric((await query("SELECT IS_USED_LOCK(?)", [name]))[0]?.[0]);
+      const holder = numeric((await query("SELECT IS_USED_LOCK(?) AS holder", [name]))[0]?.[0]);
       if (holder === null) throw new Error(`"${key}" is not locked`);
       await kill(holder);
       const deadline = Date.now() + settleTimeout;
       while (Date.now() < deadline) {
-        const still = await query("SELECT IS_USED_LOCK(?) <=> ?", [name, holder]);
+        const still = await query("SELECT IS_USED_LOCK(?) <=> ? AS still", [name, holder]);
         if (numeric(still[0]?.[0]) !== 1) return;
         await new Promise((resolve) => setTimeout(resolve, 2));
       }

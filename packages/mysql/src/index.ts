@@ -26,7 +26,7 @@ export {
   isDeadlockError,
   MySqlLockDeadlockError,
 } from "./errors.js";
+export { fenceTableDdl } from "./fence-table.js";
 export { LOCK_NAME_PREFIX, mysqlLockName } from "./lock-name.js";
-export { fenceTableDdl } from "./mysql-backend.js";
 export { createMySqlLockProvider, MySqlLockProvider } from "./mysql-provider.js";
 export { MYSQL_DEFAULTS, type MySqlLockProviderOptions, type MySqlPool } from "./options.js";

@@ -5,6 +5,11 @@ export const LOCK_NAME_PREFIX = "locks:";
 
 const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 
+/** Names of recently used keys: a hot key is hashed once, not on every acquire and release. */
+const recent = new Map<string, string>();
+/** Bound of {@link recent}; it is emptied when full, so it never holds more. */
+const RECENT_LIMIT = 256;
+
 /**
  * The `GET_LOCK` name of a key (provider prefix included): `locks:` + lowercase base32 of the
  * SHA-256 of the key's UTF-8 bytes, 58 characters in all.
@@ -15,7 +20,13 @@ const BASE32_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
  * meet on the server.
  */
 export function mysqlLockName(key: string): string {
-  return LOCK_NAME_PREFIX + base32(createHash("sha256").update(key, "utf8").digest());
+  let name = recent.get(key);
+  if (name === undefined) {
+    name = LOCK_NAME_PREFIX + base32(createHash("sha256").update(key, "utf8").digest());
+    if (recent.size >= RECENT_LIMIT) recent.clear();
+    recent.set(key, name);
+  }
+  return name;
 }
 
 function base32(bytes: Uint8Array): string {

@@ -1,18 +1,18 @@
 import { randomUUID } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import type { LockCapabilities } from "@locks/core";
 import type { BackendLease, LockBackend } from "@locks/core/backend";
 import { now } from "@locks/core/backend";
-import mysql, { type Connection, type Pool, type PoolConnection } from "mysql2";
-import { ConnectionClosedError, numeric, Session } from "./connection.js";
-import { errorNumber, isDeadlockError, MySqlLockDeadlockError } from "./errors.js";
+import type { Pool } from "mysql2";
+import { Cancellation } from "./cancellation.js";
+import { MySqlLockDeadlockError } from "./errors.js";
+import { FenceTable } from "./fence-table.js";
 import { mysqlLockName } from "./lock-name.js";
+import { isRetryableMySqlError } from "./retryable.js";
+import { ConnectionClosedError, type Session } from "./session.js";
+import { SessionPool } from "./session-pool.js";
+import { getLock, holds, releaseAll, releaseEverything, waitSeconds } from "./user-lock.js";
 
-/** MySQL/MariaDB "Table doesn't exist". */
-const ER_NO_SUCH_TABLE = 1146;
-/** OK packet status flag: the session is in autocommit mode. */
-const SERVER_STATUS_AUTOCOMMIT = 2;
-/** A pooled connection idle for longer than this (ms) is pinged before use. */
-const STALE_AFTER = 10_000;
 /** Delay between `GET_LOCK(name, 0)` polls for the sub-second rest of a wait on whole-second servers. */
 const SUB_SECOND_POLL = 25;
 
@@ -20,9 +20,13 @@ const SUB_SECOND_POLL = 25;
 export interface MySqlBackendSettings {
   /** Quoted fence table name. */
   fenceTable: string;
+  /** Ms between ownership checks of a held lock. */
   validateInterval: number;
+  /** Longest wait (ms) for the reply to a check, a release or a `KILL QUERY`. */
   validateTimeout: number;
+  /** Longest single `GET_LOCK` wait, ms. */
   waitChunk: number;
+  /** Whether `GET_LOCK` honours fractional seconds; `undefined`: detect. */
   fractionalTimeouts: boolean | undefined;
 }
 
@@ -55,45 +59,29 @@ export class MySqlLockBackend implements LockBackend {
     notifications: true,
   };
   readonly validateInterval: number;
-  /** Sessions in use right now (holding or waiting), plus the control session. */
-  private readonly known = new Set<Session>();
-  private readonly watched = new WeakSet<Session>();
+  private readonly sessions: SessionPool;
+  private readonly cancellation: Cancellation;
+  private readonly fences: FenceTable;
   private readonly cleanups = new Set<Promise<void>>();
-  private control: Promise<Session> | undefined;
   private fractional: Promise<boolean> | undefined;
-  private readonly fenceSql: string;
-  private readonly fenceDdl: string;
 
   constructor(
-    private readonly pool: Pool,
+    pool: Pool,
     private readonly ownsPool: boolean,
     private readonly settings: MySqlBackendSettings,
   ) {
     this.validateInterval = settings.validateInterval;
-    this.fenceSql = `INSERT INTO ${settings.fenceTable} (name, fence) VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE fence = LAST_INSERT_ID(fence + 1)`;
-    this.fenceDdl = fenceTableDdl(settings.fenceTable);
+    this.sessions = new SessionPool(pool, settings.validateTimeout);
+    this.cancellation = new Cancellation(this.sessions, settings.validateTimeout);
+    this.fences = new FenceTable(settings.fenceTable);
     if (settings.fractionalTimeouts !== undefined) {
       this.fractional = Promise.resolve(settings.fractionalTimeouts);
     }
   }
 
   async tryAcquire(key: string): Promise<BackendLease | undefined> {
-    const name = mysqlLockName(key);
-    const session = await this.takeNow();
-    let got: number | null;
-    try {
-      got = await this.getLock(session, key, name, 0);
-    } catch (error) {
-      this.discard(session);
-      throw error;
-    }
-    if (got === 1) return this.grant(session, key, name);
-    if (got === null) {
-      this.discard(session);
-      throw new Error(`GET_LOCK returned NULL for "${key}"`);
-    }
-    this.giveBack(session);
-    return undefined;
+    const session = (await this.sessions.take()) as Session;
+    return this.tryGrant(session, key, mysqlLockName(key));
   }
 
   async acquireBlocking(
@@ -105,70 +93,29 @@ export class MySqlLockBackend implements LockBackend {
     if (signal.aborted) throw signal.reason;
     const name = mysqlLockName(key);
     const deadline = now() + timeout;
-    const session = await this.take(signal, deadline);
+    const session = await this.sessions.take(signal, deadline);
     if (!session) return undefined;
-    // Open the control connection now, so that a cancellation costs one round trip.
-    this.controlSession().catch(() => {});
-    /** The GET_LOCK in flight, if any. */
-    let waiting: Promise<unknown> | undefined;
-    let interrupting: Promise<void> | undefined;
-    const onAbort = () => {
-      interrupting ??= this.interrupt(session, () => waiting);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    let got: number | null = 0;
-    let failure: { error: unknown } | undefined;
-    try {
-      const fractional = await this.fractionalTimeouts(session);
-      while (!signal.aborted) {
-        const seconds = waitSeconds(deadline - now(), fractional, this.settings.waitChunk);
-        if (signal.aborted) break;
-        const call = this.getLock(session, key, name, seconds);
-        waiting = call;
-        try {
-          got = await call;
-        } finally {
-          waiting = undefined;
-        }
-        if (got !== 0 || signal.aborted || deadline - now() <= 0) break;
-        if (seconds === 0) await pause(Math.min(SUB_SECOND_POLL, deadline - now()), signal);
-      }
-    } catch (error) {
-      failure = { error };
-    } finally {
-      signal.removeEventListener("abort", onAbort);
+    // A free lock is taken, with its token, in one statement; only a held one needs the wait.
+    const lease = await this.tryGrant(session, key, name, true);
+    if (lease) return lease;
+    if (signal.aborted || !(deadline - now() > 0)) {
+      this.sessions.returnClean(session);
+      if (signal.aborted) throw signal.reason;
+      return undefined;
     }
-    if (signal.aborted) {
-      // Whatever GET_LOCK answered (NULL when killed, or 1 granted at the last moment), the
-      // session must hold nothing before it goes back: wait for the KILL to land first, so that it
-      // cannot hit the clean-up statement, then release everything the session holds.
-      await this.track((interrupting ?? Promise.resolve()).then(() => this.scrub(session)));
-      throw signal.reason;
-    }
-    if (failure) {
-      // A refused wait (deadlock) leaves the session as it was; any other failure leaves it unknown.
-      if (failure.error instanceof MySqlLockDeadlockError) this.giveBack(session);
-      else this.discard(session);
-      throw failure.error;
-    }
-    if (got === 1) return this.grant(session, key, name);
-    if (got === null) {
-      this.discard(session);
-      throw new Error(`GET_LOCK returned NULL for "${key}"`);
-    }
-    this.giveBack(session);
-    return undefined;
+    return this.waitFor(session, key, name, deadline, signal);
   }
 
   async extend(lease: BackendLease): Promise<boolean> {
     const { session, name } = asMySqlLease(lease);
-    if (session.dead) throw session.cause;
-    const [row] = await session.rows(
-      "SELECT IS_USED_LOCK(?) = CONNECTION_ID()",
-      [name],
-      this.settings.validateTimeout,
-    );
-    return numeric(row?.[0]) === 1;
+    // A session that ended took its locks with it.
+    if (session.dead) return false;
+    try {
+      return await holds(session, name, this.settings.validateTimeout);
+    } catch (error) {
+      if (session.dead) return false;
+      throw error;
+    }
   }
 
   async release(lease: BackendLease): Promise<boolean> {
@@ -177,20 +124,16 @@ export class MySqlLockBackend implements LockBackend {
     held.done = true;
     const { session, name } = held;
     if (session.dead) {
-      this.forget(session);
+      this.sessions.destroy(session);
       return false;
     }
     try {
-      const [row] = await session.rows(
-        "SELECT RELEASE_LOCK(?), RELEASE_ALL_LOCKS()",
-        [name],
-        this.settings.validateTimeout,
-      );
-      this.giveBack(session);
-      return numeric(row?.[0]) === 1;
+      const wasHeld = await releaseAll(session, name, this.settings.validateTimeout);
+      this.sessions.returnClean(session);
+      return wasHeld;
     } catch (error) {
       const serverEnded = session.dead && !isTimeout(error);
-      this.discard(session);
+      this.sessions.destroy(session);
       // The server ended the session, and so the lock with it; only an unanswered release is a failure.
       if (serverEnded) return false;
       throw error;
@@ -202,136 +145,125 @@ export class MySqlLockBackend implements LockBackend {
     return session.onDeath((cause) => onLost("the lock's connection closed", cause));
   }
 
+  isRetryable(error: unknown): boolean {
+    return isRetryableMySqlError(error);
+  }
+
   async close(): Promise<void> {
     await Promise.allSettled([...this.cleanups]);
-    const control = this.control;
-    this.control = undefined;
-    if (control) {
-      await control.then(
-        (session) => session.destroy(),
-        () => {},
-      );
-    }
-    if (this.ownsPool) {
-      await new Promise<void>((resolve) => this.pool.end(() => resolve()));
-    }
+    await this.cancellation.close();
+    if (this.ownsPool) await this.sessions.end();
   }
 
   /** Server ids of this backend's live connections: held locks, waits, and the control connection. */
   connectionIds(): number[] {
-    return [...this.known].filter((session) => !session.dead).map((session) => session.id);
+    return this.sessions.ids();
   }
 
   /**
-   * Takes a live connection from the pool. A pooled connection idle for more than
-   * {@link STALE_AFTER} ms is pinged first (a NAT or firewall may have dropped it silently) and
-   * replaced once if the ping fails, so that a stale socket does not fail the acquisition.
+   * `GET_LOCK(name, 0)` and the token in one statement. Resolves the lease, or `undefined` (the
+   * session then goes back to the pool, unless `keep` says the caller goes on using it).
    */
-  private async take(
-    signal?: AbortSignal,
-    deadline = Number.POSITIVE_INFINITY,
-  ): Promise<Session | undefined> {
-    const session = await this.takeFromPool(signal, deadline);
-    if (!session || !mayBeStale(session)) return session;
+  private async tryGrant(
+    session: Session,
+    key: string,
+    name: string,
+    keep = false,
+  ): Promise<MySqlLease | undefined> {
+    let fence: bigint | undefined;
     try {
-      await session.rows("SELECT 1", [], this.settings.validateTimeout);
-      return session;
-    } catch {
-      this.discard(session);
-      return this.takeFromPool(signal, deadline);
+      fence = await this.fences.tryGrant(session, name);
+    } catch (error) {
+      this.sessions.destroy(session); // it may hold the lock
+      throw error;
     }
+    if (fence !== undefined) return new MySqlLease(key, randomUUID(), fence, name, session);
+    if (!keep) this.sessions.returnClean(session);
+    return undefined;
   }
 
-  /**
-   * Takes a connection from the pool. While queued for one (the pool is exhausted), an abort
-   * rejects at once and the `deadline` (monotonic ms) resolves `undefined`; a connection that
-   * arrives afterwards goes straight back.
-   */
-  private takeFromPool(
-    signal?: AbortSignal,
-    deadline = Number.POSITIVE_INFINITY,
-  ): Promise<Session | undefined> {
-    return new Promise<Session | undefined>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const stop = () => {
-        settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        if (settled) return;
-        stop();
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (Number.isFinite(deadline)) {
-        timer = setTimeout(
-          () => {
-            if (settled) return;
-            stop();
-            resolve(undefined);
-          },
-          Math.max(0, deadline - now()),
-        );
-      }
-      this.pool.getConnection((error, connection) => {
-        if (settled) {
-          if (!error) connection.release(); // straight from the pool: it holds nothing of ours
-          return;
+  /** The server's native blocking wait on `session`, interrupted by `KILL QUERY` on abort. */
+  private async waitFor(
+    session: Session,
+    key: string,
+    name: string,
+    deadline: number,
+    signal: AbortSignal,
+  ): Promise<MySqlLease | undefined> {
+    this.cancellation.prepare();
+    /** The GET_LOCK in flight, if any. */
+    let waiting: Promise<unknown> | undefined;
+    let interrupting: Promise<void> | undefined;
+    const onAbort = () => {
+      interrupting ??= this.cancellation.interrupt(session, () => waiting);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    let got: number | null = 0;
+    let failure: { error: unknown } | undefined;
+    const { validateTimeout, waitChunk } = this.settings;
+    try {
+      const fractional = await this.fractionalTimeouts(session);
+      while (!signal.aborted) {
+        const seconds = waitSeconds(deadline - now(), fractional, waitChunk);
+        const call = getLock(session, key, name, seconds, validateTimeout);
+        waiting = call;
+        try {
+          got = await call;
+        } finally {
+          waiting = undefined;
         }
-        stop();
-        if (error) reject(error);
-        else resolve(this.adopt(connection));
-      });
-    });
-  }
-
-  /** Takes a connection for a single attempt (no deadline, no signal). */
-  private async takeNow(): Promise<Session> {
-    return (await this.take()) as Session;
-  }
-
-  private adopt(connection: Connection): Session {
-    const session = Session.of(connection);
-    if (!session.dead) {
-      this.known.add(session);
-      // Once per connection, however often the pool hands it out again.
-      if (!this.watched.has(session)) {
-        this.watched.add(session);
-        session.onDeath(() => this.known.delete(session));
+        if (got !== 0 || signal.aborted || deadline - now() <= 0) break;
+        if (seconds === 0) {
+          await delay(Math.min(SUB_SECOND_POLL, deadline - now()), undefined, { signal }).catch(
+            () => {},
+          );
+        }
+      }
+    } catch (error) {
+      failure = { error };
+    } finally {
+      signal.removeEventListener("abort", onAbort);
+    }
+    if (signal.aborted) {
+      // Whatever GET_LOCK answered (NULL when killed, or 1 granted at the last moment), the
+      // session must hold nothing before it goes back: wait for the KILL to land first, so that it
+      // cannot hit the clean-up statement, then release everything the session holds.
+      await this.track(
+        (interrupting ?? Promise.resolve()).then(() => this.releaseAllAndReturn(session)),
+      );
+      throw signal.reason;
+    }
+    if (failure) {
+      // A refused wait (deadlock) leaves the session as it was; any other failure leaves it unknown.
+      if (failure.error instanceof MySqlLockDeadlockError) this.sessions.returnClean(session);
+      else this.sessions.destroy(session);
+      throw failure.error;
+    }
+    if (got === 1) {
+      try {
+        const fence = await this.fences.next(session, name);
+        return new MySqlLease(key, randomUUID(), fence, name, session);
+      } catch (error) {
+        this.sessions.destroy(session);
+        throw error;
       }
     }
-    return session;
-  }
-
-  /** Returns a connection that holds no user lock to the pool. */
-  private giveBack(session: Session): void {
-    this.known.delete(session);
-    if (session.dead) return;
-    (session.connection as PoolConnection).release();
-  }
-
-  /** Destroys a connection whose state is unknown: the server ends the session and frees its locks. */
-  private discard(session: Session): void {
-    this.known.delete(session);
-    if (!session.dead) session.destroy();
-  }
-
-  private forget(session: Session): void {
-    this.known.delete(session);
-    const connection = session.connection as PoolConnection;
-    connection.destroy();
+    if (got === null) {
+      this.sessions.destroy(session);
+      throw new Error(`GET_LOCK returned NULL for "${key}"`);
+    }
+    this.sessions.returnClean(session);
+    return undefined;
   }
 
   /** Makes sure a session holds no user lock, then returns it to the pool (or destroys it). */
-  private async scrub(session: Session): Promise<void> {
-    if (session.dead) return this.forget(session);
+  private async releaseAllAndReturn(session: Session): Promise<void> {
+    if (session.dead) return this.sessions.destroy(session);
     try {
-      await session.rows("SELECT RELEASE_ALL_LOCKS()", [], this.settings.validateTimeout);
-      this.giveBack(session);
+      await releaseEverything(session, this.settings.validateTimeout);
+      this.sessions.returnClean(session);
     } catch {
-      this.discard(session);
+      this.sessions.destroy(session);
     }
   }
 
@@ -342,61 +274,10 @@ export class MySqlLockBackend implements LockBackend {
     return tracked;
   }
 
-  /**
-   * Interrupts the `GET_LOCK` running on `session` with `KILL QUERY` from the control connection.
-   * A KILL that reaches the server before the statement starts is lost, so it is repeated (with a
-   * growing pause) until the wait has ended. If the control connection cannot be used, the waiting
-   * connection is destroyed instead, which ends the wait too.
-   */
-  private async interrupt(
-    session: Session,
-    waiting: () => Promise<unknown> | undefined,
-  ): Promise<void> {
-    for (let attempt = 0; waiting() && !session.dead; attempt++) {
-      try {
-        const control = await this.controlSession();
-        await control.execute(
-          `KILL QUERY ${Number(session.id)}`,
-          [],
-          this.settings.validateTimeout,
-        );
-      } catch {
-        session.destroy();
-        return;
-      }
-      const call = waiting();
-      if (!call) return;
-      // Normally the wait ends right after the KILL; repeat it only if it did not.
-      await Promise.race([call.catch(() => {}), pause(Math.min(200, 5 * 2 ** attempt))]);
-    }
-  }
-
-  /** A connection outside the pool for `KILL QUERY`: cancellation must not wait for a free pool slot. */
-  private controlSession(): Promise<Session> {
-    if (this.control) {
-      const current = this.control;
-      return current.then((session) => {
-        if (!session.dead) return session;
-        if (this.control === current) this.control = undefined;
-        return this.controlSession();
-      });
-    }
-    const opening = openStandalone(this.pool).then((session) => {
-      this.known.add(session);
-      session.onDeath(() => this.known.delete(session));
-      return session;
-    });
-    this.control = opening;
-    opening.catch(() => {
-      if (this.control === opening) this.control = undefined;
-    });
-    return opening;
-  }
-
   private fractionalTimeouts(session: Session): Promise<boolean> {
     if (!this.fractional) {
       const detecting = session
-        .rows("SELECT VERSION()", [], this.settings.validateTimeout)
+        .rows("SELECT VERSION() AS version", [], this.settings.validateTimeout)
         .then(([row]) => /mariadb/i.test(String(row?.[0] ?? "")));
       this.fractional = detecting;
       detecting.catch(() => {
@@ -405,81 +286,6 @@ export class MySqlLockBackend implements LockBackend {
     }
     return this.fractional;
   }
-
-  private async getLock(
-    session: Session,
-    key: string,
-    name: string,
-    seconds: number,
-  ): Promise<number | null> {
-    try {
-      // The server answers within `seconds`; no answer long after that means the network is gone.
-      const [row] = await session.rows(
-        "SELECT GET_LOCK(?, ?)",
-        [name, seconds],
-        seconds * 1000 + this.settings.validateTimeout,
-      );
-      return numeric(row?.[0]);
-    } catch (error) {
-      if (isDeadlockError(error)) throw new MySqlLockDeadlockError(key, error);
-      throw error;
-    }
-  }
-
-  /** Completes a grant: takes the next fencing token while the lock is held. */
-  private async grant(session: Session, key: string, name: string): Promise<MySqlLease> {
-    try {
-      const fence = await this.nextFence(session, name);
-      return new MySqlLease(key, randomUUID(), fence, name, session);
-    } catch (error) {
-      this.discard(session);
-      throw error;
-    }
-  }
-
-  private async nextFence(session: Session, name: string): Promise<bigint> {
-    let result: Awaited<ReturnType<Session["execute"]>>;
-    try {
-      result = await session.execute(this.fenceSql, [name]);
-    } catch (error) {
-      if (errorNumber(error) !== ER_NO_SUCH_TABLE) throw error;
-      await session.execute(this.fenceDdl);
-      result = await session.execute(this.fenceSql, [name]);
-    }
-    // A pool configured without autocommit leaves the increment in an open transaction.
-    if ((result.serverStatus & SERVER_STATUS_AUTOCOMMIT) === 0) await session.execute("COMMIT");
-    const fence = BigInt(result.insertId);
-    if (fence <= 0n) throw new Error(`The fence table returned no token (insertId ${fence})`);
-    return fence;
-  }
-}
-
-/** `CREATE TABLE IF NOT EXISTS` statement of the fence table (`table` already quoted). */
-export function fenceTableDdl(table: string): string {
-  return [
-    `CREATE TABLE IF NOT EXISTS ${table} (`,
-    "  name VARCHAR(64) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,",
-    "  fence BIGINT UNSIGNED NOT NULL,",
-    "  PRIMARY KEY (name)",
-    ") ENGINE=InnoDB",
-  ].join("\n");
-}
-
-/**
- * The `GET_LOCK` timeout (seconds) for the next wait of a loop that must end `left` ms from now:
- * at most one chunk; millisecond precision where the server honours fractions, else whole seconds
- * (0 for a sub-second rest, which the caller polls).
- */
-export function waitSeconds(left: number, fractional: boolean, chunk: number): number {
-  const ms = Math.min(left, chunk);
-  if (!(ms > 0)) return 0;
-  return fractional ? Math.ceil(ms) / 1000 : Math.floor(ms / 1000);
-}
-
-/** True for a pooled connection that has been idle in the pool for a while. */
-function mayBeStale(session: Session): boolean {
-  const idleSince = (session.connection as { lastActiveTime?: unknown }).lastActiveTime;
-  return typeof idleSince === "number" && Date.now() - idleSince > STALE_AFTER;
 }
 
 function asMySqlLease(lease: BackendLease): MySqlLease {
@@ -489,47 +295,4 @@ function asMySqlLease(lease: BackendLease): MySqlLease {
 
 function isTimeout(error: unknown): boolean {
   return error instanceof ConnectionClosedError && error.code === "QUERY_TIMEOUT";
-}
-
-/** Resolves after `ms` (early, without rejecting, when `signal` aborts). */
-function pause(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, ms));
-    signal?.addEventListener("abort", done, { once: true });
-  });
-}
-
-interface PoolInternals {
-  config: { connectionConfig: object };
-}
-
-/** Opens a connection with the pool's settings but outside the pool. */
-function openStandalone(pool: Pool): Promise<Session> {
-  const config = (pool as unknown as PoolInternals).config.connectionConfig;
-  // Same copy the pool makes for its own connections, minus the pool itself.
-  const copy = Object.create(
-    Object.getPrototypeOf(config),
-    Object.getOwnPropertyDescriptors(config),
-  ) as { pool?: unknown };
-  copy.pool = undefined;
-  const ConnectionClass = mysql.Connection as unknown as new (options: {
-    config: object;
-  }) => Connection;
-  const session = Session.of(new ConnectionClass({ config: copy }));
-  return new Promise<Session>((resolve, reject) => {
-    session.connection.connect((error) => {
-      if (error) {
-        session.destroy(error);
-        reject(error);
-      } else {
-        resolve(session);
-      }
-    });
-  });
 }

@@ -1,19 +1,41 @@
-import { BackendLockProvider, checkBoolean, checkDuration } from "@locks/core/backend";
+import {
+  BackendLockProvider,
+  checkBoolean,
+  checkDuration,
+  checkOptionKeys,
+} from "@locks/core/backend";
 import mysql, { type Pool, type PoolOptions } from "mysql2";
-import { MySqlLockBackend } from "./mysql-backend.js";
+import { type MySqlBackendSettings, MySqlLockBackend } from "./mysql-backend.js";
 import {
   MYSQL_DEFAULTS,
+  MYSQL_OPTION_KEYS,
   type MySqlLockProviderOptions,
   type MySqlPool,
   quoteTableName,
 } from "./options.js";
 
+/** Longest delay one Node timer can hold (ms); a longer one fires at once. */
+const MAX_TIMER_DELAY = 2 ** 31 - 1;
+
 /**
  * A lock provider over MySQL 8 / MariaDB 10.6+ user-level locks (`GET_LOCK`). Each held lock owns
  * one connection for its lifetime; see the package README for the guarantees.
+ * `new MySqlLockProvider(options)` and {@link createMySqlLockProvider} are the same.
  */
 export class MySqlLockProvider extends BackendLockProvider {
   declare readonly backend: MySqlLockBackend;
+
+  constructor(options: MySqlLockProviderOptions) {
+    const { pool, ownsPool, settings } = resolveOptions(options);
+    // createPool performs no I/O until a connection is needed.
+    try {
+      super(new MySqlLockBackend(pool, ownsPool, settings), options);
+    } catch (error) {
+      // Bad core options (ttl, prefix, wait…): end the pool made here, then report.
+      if (ownsPool) pool.end();
+      throw error;
+    }
+  }
 
   /**
    * Server ids (`CONNECTION_ID()`) of the connections this provider uses right now: one per held
@@ -26,7 +48,7 @@ export class MySqlLockProvider extends BackendLockProvider {
 }
 
 /**
- * Creates a provider of MySQL / MariaDB locks.
+ * Creates a provider of MySQL / MariaDB locks (the same as `new MySqlLockProvider(options)`).
  *
  * ```ts
  * const locks = createMySqlLockProvider({ url: "mysql://app:secret@db:3306/app" });
@@ -34,9 +56,19 @@ export class MySqlLockProvider extends BackendLockProvider {
  * ```
  */
 export function createMySqlLockProvider(options: MySqlLockProviderOptions): MySqlLockProvider {
+  return new MySqlLockProvider(options);
+}
+
+/** Validates every option before any I/O, and picks (or creates) the pool. */
+function resolveOptions(options: MySqlLockProviderOptions): {
+  pool: Pool;
+  ownsPool: boolean;
+  settings: MySqlBackendSettings;
+} {
   if (options === null || typeof options !== "object") {
     throw new TypeError("createMySqlLockProvider needs an options object");
   }
+  checkOptionKeys(options, MYSQL_OPTION_KEYS, "createMySqlLockProvider");
   const { url, poolOptions, pool } = options;
   if (url !== undefined && typeof url !== "string") throw new TypeError("url must be a string");
   if (poolOptions !== undefined && (poolOptions === null || typeof poolOptions !== "object")) {
@@ -48,41 +80,35 @@ export function createMySqlLockProvider(options: MySqlLockProviderOptions): MySq
   if (pool === undefined && url === undefined && poolOptions === undefined) {
     throw new TypeError("createMySqlLockProvider needs url, poolOptions or pool");
   }
-  const settings = {
+  const validateTimeout = timerDuration(
+    options.validateTimeout,
+    "validateTimeout",
+    MYSQL_DEFAULTS.validateTimeout,
+  );
+  const settings: MySqlBackendSettings = {
     fenceTable: quoteTableName(options.fenceTable ?? MYSQL_DEFAULTS.fenceTable),
-    validateInterval:
-      options.validateInterval === undefined
-        ? MYSQL_DEFAULTS.validateInterval
-        : checkDuration(options.validateInterval, "validateInterval"),
-    validateTimeout:
-      options.validateTimeout === undefined
-        ? MYSQL_DEFAULTS.validateTimeout
-        : checkDuration(options.validateTimeout, "validateTimeout"),
-    waitChunk:
-      options.waitChunk === undefined
-        ? MYSQL_DEFAULTS.waitChunk
-        : checkWaitChunk(options.waitChunk),
+    validateInterval: timerDuration(
+      options.validateInterval,
+      "validateInterval",
+      MYSQL_DEFAULTS.validateInterval,
+    ),
+    validateTimeout,
+    waitChunk: checkWaitChunk(options.waitChunk, validateTimeout),
     fractionalTimeouts: checkBoolean(options.fractionalTimeouts, "fractionalTimeouts"),
   };
   const givenPool = pool === undefined ? undefined : unwrapPool(pool);
-  // createPool performs no I/O until a connection is needed.
-  const usedPool =
-    givenPool ??
-    mysql.createPool({
-      connectionLimit: MYSQL_DEFAULTS.connectionLimit,
-      maxIdle: MYSQL_DEFAULTS.maxIdle,
-      ...(url === undefined ? {} : { uri: url }),
-      ...poolOptions,
-    } as PoolOptions);
-  try {
-    return new MySqlLockProvider(
-      new MySqlLockBackend(usedPool, givenPool === undefined, settings),
-      options,
-    );
-  } catch (error) {
-    if (givenPool === undefined) usedPool.end();
-    throw error;
-  }
+  return {
+    pool:
+      givenPool ??
+      mysql.createPool({
+        connectionLimit: MYSQL_DEFAULTS.connectionLimit,
+        maxIdle: MYSQL_DEFAULTS.maxIdle,
+        ...(url === undefined ? {} : { uri: url }),
+        ...poolOptions,
+      } as PoolOptions),
+    ownsPool: givenPool === undefined,
+    settings,
+  };
 }
 
 function unwrapPool(pool: MySqlPool): Pool {
@@ -92,9 +118,29 @@ function unwrapPool(pool: MySqlPool): Pool {
   throw new TypeError("pool must be a mysql2 pool (from mysql2 or mysql2/promise)");
 }
 
-/** A chunk under one second would degrade to polling on servers that wait in whole seconds. */
-function checkWaitChunk(value: unknown): number {
+/** A duration that runs on one Node timer: > 0 and at most 2³¹−1 ms. */
+function timerDuration(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const ms = checkDuration(value, name);
+  if (ms > MAX_TIMER_DELAY) {
+    throw new RangeError(`${name} must be at most ${MAX_TIMER_DELAY} ms, got ${ms}`);
+  }
+  return ms;
+}
+
+/**
+ * A chunk under one second would degrade to polling on servers that wait in whole seconds; the
+ * reply deadline of one chunk (chunk + `validateTimeout`) runs on one Node timer.
+ */
+function checkWaitChunk(value: unknown, validateTimeout: number): number {
+  if (value === undefined) return MYSQL_DEFAULTS.waitChunk;
   const chunk = checkDuration(value, "waitChunk");
   if (chunk < 1_000) throw new RangeError(`waitChunk must be >= 1000 ms, got ${chunk}`);
+  const max = MAX_TIMER_DELAY - validateTimeout;
+  if (chunk > max) {
+    throw new RangeError(
+      `waitChunk must be at most ${max} ms (2³¹−1 − validateTimeout), got ${chunk}`,
+    );
+  }
   return chunk;
 }

@@ -1,5 +1,6 @@
 import type { LockProviderOptions } from "@locks/core/backend";
 import type { Pool, PoolOptions } from "mysql2";
+import type { fenceTableDdl } from "./fence-table.js";
 
 /** A mysql2 pool: the callback pool of `mysql2`, or the promise pool of `mysql2/promise`. */
 export type MySqlPool = Pool | { readonly pool: Pool };
@@ -26,23 +27,25 @@ export interface MySqlLockProviderOptions extends LockProviderOptions {
   pool?: MySqlPool;
   /**
    * Table of fencing counters, optionally `schema.table`. Created on first use with
-   * `CREATE TABLE IF NOT EXISTS` when missing. Default `"locks_fence"`.
+   * `CREATE TABLE IF NOT EXISTS … ENGINE=MEMORY` when missing (see {@link fenceTableDdl}); an
+   * existing table keeps its engine. Default `"locks_fence"`.
    */
   fenceTable?: string;
   /**
    * How often each held lock checks that its connection still owns it
    * (`IS_USED_LOCK(name) = CONNECTION_ID()`), in milliseconds. A closed connection is noticed at
-   * once; a killed or silently broken one within this interval plus `validateTimeout`. Default 1_000.
+   * once; a killed or silently broken one within this interval plus `validateTimeout`. At most
+   * 2³¹−1. Default 1_000.
    */
   validateInterval?: number;
   /**
    * Longest wait for the server's reply to an ownership check or a release, in milliseconds. On
-   * timeout the connection is destroyed and the lock reported lost. Default 5_000.
+   * timeout the connection is destroyed and the lock reported lost. At most 2³¹−1. Default 5_000.
    */
   validateTimeout?: number;
   /**
    * Longest single `GET_LOCK` wait, in milliseconds (at least 1_000); longer (and infinite) waits
-   * are a loop of such waits. Default 3_600_000 (one hour).
+   * are a loop of such waits. At most 2³¹−1 − `validateTimeout`. Default 3_600_000 (one hour).
    */
   waitChunk?: number;
   /**
@@ -52,6 +55,18 @@ export interface MySqlLockProviderOptions extends LockProviderOptions {
    */
   fractionalTimeouts?: boolean;
 }
+
+/** The keys of {@link MySqlLockProviderOptions} besides core's provider options. */
+export const MYSQL_OPTION_KEYS: readonly string[] = [
+  "url",
+  "poolOptions",
+  "pool",
+  "fenceTable",
+  "validateInterval",
+  "validateTimeout",
+  "waitChunk",
+  "fractionalTimeouts",
+];
 
 /** Defaults of {@link MySqlLockProviderOptions}. */
 export const MYSQL_DEFAULTS = {

@@ -109,3 +109,22 @@ export async function stateOf(
     ? String(row[0])
     : `${String(row[0])}: ${String(row[1])}: ${String(row[2])}`;
 }
+
+/** The id of `locks`' connection whose `GET_LOCK` wait the server is running, once there is one. */
+export async function waitingConnection(
+  connection: mysql.Connection,
+  locks: MySqlLockProvider,
+): Promise<number> {
+  let waiter = 0;
+  await eventually(
+    async () => {
+      for (const id of locks.connectionIds()) {
+        if ((await stateOf(connection, id))?.includes("GET_LOCK")) waiter = id;
+      }
+      return waiter !== 0;
+    },
+    5_000,
+    "GET_LOCK wait visible in the process list",
+  );
+  return waiter;
+}

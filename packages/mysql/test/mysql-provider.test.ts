@@ -1,8 +1,11 @@
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { LockLostError, LockTimeoutError } from "@locks/core";
 import { startTcpProxy } from "@locks/testing";
 import mysql from "mysql2";
+import type mysqlPromise from "mysql2/promise";
 import { describe, expect, it } from "vitest";
-import { MySqlLockDeadlockError, mysqlLockName } from "../src/index.js";
+import { fenceTableDdl, MySqlLockDeadlockError, mysqlLockName } from "../src/index.js";
 import {
   abortedWithin,
   admin,
@@ -15,6 +18,7 @@ import {
   skipReason,
   stateOf,
   uniqueKey,
+  waitingConnection,
 } from "./helpers.js";
 
 const suite = skipReason ? `@locks/mysql (${skipReason})` : `@locks/mysql on ${server?.mode}`;
@@ -113,6 +117,33 @@ describe.skipIf(!server)(suite, () => {
     }
   });
 
+  describe("fairness", () => {
+    it("waiters on different providers are granted in arrival order (the server queues them FIFO)", async () => {
+      const connection = await admin();
+      const key = uniqueKey("fifo");
+      const held = await provider().getLock(key).acquire();
+      const order: number[] = [];
+      const waits: Promise<void>[] = [];
+      for (let i = 0; i < 6; i++) {
+        const node = provider();
+        waits.push(
+          node
+            .getLock(key)
+            .acquire({ timeout: 20_000 })
+            .then(async (handle) => {
+              order.push(i);
+              await handle.release();
+            }),
+        );
+        // The next node arrives only once this one waits on the server.
+        await waitingConnection(connection, node);
+      }
+      await held.release();
+      await Promise.all(waits);
+      expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    });
+  });
+
   describe("cancellation", () => {
     it("KILL QUERY ends a blocking GET_LOCK promptly and the waiting connection is clean", async () => {
       const [a, b] = [provider(), provider()];
@@ -125,17 +156,7 @@ describe.skipIf(!server)(suite, () => {
         .acquire({ signal: controller.signal })
         .catch((error: unknown) => error);
       // Wait until the server reports the GET_LOCK wait on b's connection.
-      let waiter = 0;
-      await eventually(
-        async () => {
-          for (const id of b.connectionIds()) {
-            if ((await stateOf(connection, id))?.includes("GET_LOCK")) waiter = id;
-          }
-          return waiter !== 0;
-        },
-        5_000,
-        "GET_LOCK visible in the process list",
-      );
+      const waiter = await waitingConnection(connection, b);
       const reason = new Error("stop waiting");
       const abortedAt = performance.now();
       controller.abort(reason);
@@ -390,21 +411,145 @@ describe.skipIf(!server)(suite, () => {
     });
   });
 
+  describe("driver memory", () => {
+    it("many distinct keys do not grow the heap (no row parser compiled per lock name)", async () => {
+      setFlagsFromString("--expose-gc");
+      const gc = runInNewContext("gc") as () => void;
+      const locks = provider();
+      const cycle = async (key: string) => {
+        const handle = await locks.getLock(key).acquire();
+        await handle.extend(); // the ownership check statement too
+        await handle.release();
+      };
+      const base = uniqueKey("heap");
+      for (let i = 0; i < 100; i++) await cycle(`${base}:warm:${i}`);
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const keys = 1_500;
+      for (let i = 0; i < keys; i++) await cycle(`${base}:${i}`);
+      gc();
+      const perKey = (process.memoryUsage().heapUsed - before) / keys;
+      console.log(`heap growth over ${keys} distinct keys: ${perKey.toFixed(0)} B per key`);
+      // A row parser per statement and key costs ~3.5 KB each, three statements per cycle.
+      expect(perKey).toBeLessThan(1_000);
+    });
+  });
+
   describe("fencing", () => {
-    it("creates its table on first use and hands out strictly increasing tokens", async () => {
+    /** A fence table of its own, dropped after the test. */
+    async function fenceTable(connection: mysqlPromise.Connection): Promise<string> {
       const table = `locks_fence_${Math.random().toString(36).slice(2, 10)}`;
-      const connection = await admin();
       later(() => connection.query(`DROP TABLE IF EXISTS \`${table}\``));
+      return table;
+    }
+
+    /** The server's clock in µs since the epoch, as the fence statement reads it. */
+    async function serverMicros(connection: mysqlPromise.Connection): Promise<bigint> {
+      const sql = "SELECT TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6))";
+      return BigInt(String(await scalar(connection, sql)));
+    }
+
+    it("creates a MEMORY table on first use and hands out strictly increasing tokens from the server clock", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
       const [a, b] = [provider({ fenceTable: table }), provider({ fenceTable: table })];
       const key = uniqueKey("fence");
+      const start = await serverMicros(connection);
       const tokens: bigint[] = [];
       for (let i = 0; i < 6; i++) {
+        // Both paths: the one-statement grant (acquire of a free key, tryAcquire) and the token
+        // taken after a blocking wait (a = contended below).
         const handle = await (i % 2 ? a : b).getLock(key).acquire();
         tokens.push(handle.fencingToken!);
         await handle.release();
       }
-      expect(tokens).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+      const held = await a.getLock(key).acquire();
+      const waiting = b.getLock(key).acquire();
+      await waitingConnection(connection, b);
+      await held.release();
+      const next = await waiting;
+      tokens.push(held.fencingToken!, next.fencingToken!);
+      await next.release();
+      const end = await serverMicros(connection);
+      for (let i = 1; i < tokens.length; i++) expect(tokens[i]! > tokens[i - 1]!).toBe(true);
+      expect(tokens[0]! >= start && tokens.at(-1)! <= end).toBe(true);
       expect(Number(await scalar(connection, `SELECT COUNT(*) FROM \`${table}\``))).toBe(1);
+      const engine = await scalar(
+        connection,
+        "SELECT ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
+        [table],
+      );
+      expect(engine).toBe("MEMORY");
+    });
+
+    it("a token never falls below the previous one, even when the clock is behind it (previous + 1)", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
+      const locks = provider({ fenceTable: table });
+      const key = uniqueKey("ahead");
+      const first = await locks.getLock(key).acquire();
+      await first.release();
+      // As if the server clock had stepped back by a day since that grant.
+      const day = 86_400_000_000n;
+      await connection.query(`UPDATE \`${table}\` SET fence = fence + ${day}`);
+      const second = await locks.getLock(key).acquire();
+      await second.release();
+      expect(second.fencingToken).toBe(first.fencingToken! + day + 1n);
+    });
+
+    it("an emptied table (a server restart empties MEMORY tables) still gives larger tokens", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
+      const locks = provider({ fenceTable: table });
+      const key = uniqueKey("emptied");
+      const first = await locks.getLock(key).acquire();
+      await first.release();
+      await connection.query(`DELETE FROM \`${table}\``);
+      const second = await locks.getLock(key).tryAcquire();
+      await second!.release();
+      expect(second!.fencingToken! > first.fencingToken!).toBe(true);
+    });
+
+    it("a full table purges rows the clock passed long ago, and the grant goes through", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
+      // A MEMORY table's size limit is max_heap_table_size when it is created: make a tiny one.
+      await connection.query("SET SESSION max_heap_table_size = 16384");
+      await connection.query(fenceTableDdl(`\`${table}\``));
+      let rows = 0;
+      for (;;) {
+        const insert = `INSERT INTO \`${table}\` (name, fence) VALUES (?, 1)`;
+        const full = await connection.query(insert, [`old:${rows}`]).then(
+          () => false,
+          (error: { errno?: number }) => error.errno === 1114,
+        );
+        if (full) break;
+        rows++;
+        expect(rows).toBeLessThan(100_000);
+      }
+      const locks = provider({ fenceTable: table });
+      const key = uniqueKey("full");
+      const handle = await locks.getLock(key).acquire();
+      await handle.release();
+      expect(handle.fencingToken! > 1n).toBe(true);
+      const left = Number(await scalar(connection, `SELECT COUNT(*) FROM \`${table}\``));
+      expect(left).toBe(1);
+    });
+
+    it("keeps working on a fence table created earlier as InnoDB (tokens continue upwards)", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
+      await connection.query(
+        fenceTableDdl(`\`${table}\``).replace("ENGINE=MEMORY", "ENGINE=InnoDB"),
+      );
+      const key = uniqueKey("innodb");
+      await connection.query(`INSERT INTO \`${table}\` (name, fence) VALUES (?, 41)`, [
+        mysqlLockName(key),
+      ]);
+      const locks = provider({ fenceTable: table });
+      const handle = await locks.getLock(key).acquire();
+      await handle.release();
+      expect(handle.fencingToken! > 41n).toBe(true);
     });
   });
 });

@@ -6,8 +6,10 @@ import {
   fenceTableDdl,
   isDeadlockError,
   MySqlLockDeadlockError,
+  MySqlLockProvider,
 } from "../src/index.js";
-import { waitSeconds } from "../src/mysql-backend.js";
+import { isRetryableMySqlError } from "../src/retryable.js";
+import { waitSeconds } from "../src/user-lock.js";
 
 describe("createMySqlLockProvider options", () => {
   it("needs exactly one way to reach the server", () => {
@@ -31,6 +33,37 @@ describe("createMySqlLockProvider options", () => {
       /fenceTable/,
     );
     expect(() => createMySqlLockProvider({ url, fenceTable: "a.b.c" })).toThrow(/fenceTable/);
+  });
+
+  it("rejects an unknown option key with a TypeError naming it, before any I/O", () => {
+    const url = "mysql://127.0.0.1:1/x";
+    expect(() => createMySqlLockProvider({ url, fenceTabel: "x" } as never)).toThrow(
+      /unknown option "fenceTabel"/,
+    );
+    expect(() => createMySqlLockProvider({ url, timeout: 5 } as never)).toThrow(TypeError);
+  });
+
+  it("rejects durations a Node timer cannot hold", () => {
+    const url = "mysql://127.0.0.1:1/x";
+    expect(() => createMySqlLockProvider({ url, validateInterval: 2 ** 31 })).toThrow(
+      /validateInterval must be at most/,
+    );
+    expect(() => createMySqlLockProvider({ url, validateTimeout: 2 ** 31 })).toThrow(
+      /validateTimeout/,
+    );
+    expect(() => createMySqlLockProvider({ url, waitChunk: 2 ** 31 - 1 })).toThrow(/waitChunk/);
+  });
+
+  it("new MySqlLockProvider(options) is the same as the factory, validation included", async () => {
+    const url = "mysql://127.0.0.1:1/x";
+    const made = new MySqlLockProvider({ url, prefix: "p:", validateInterval: 250 });
+    expect(made).toBeInstanceOf(MySqlLockProvider);
+    const factoryMade = createMySqlLockProvider({ url });
+    expect(made.capabilities).toEqual(factoryMade.capabilities);
+    await factoryMade.close();
+    expect(() => new MySqlLockProvider({ url, ttl: -1 })).toThrow(RangeError);
+    expect(() => new MySqlLockProvider({} as never)).toThrow(/url, poolOptions or pool/);
+    await made.close();
   });
 
   it("reports the capabilities of connection-bound locks", async () => {
@@ -81,5 +114,29 @@ describe("errors", () => {
     expect(fenceTableDdl("`app`.`fences`")).toMatch(
       /^CREATE TABLE IF NOT EXISTS `app`\.`fences` \(/,
     );
+  });
+});
+
+describe("isRetryableMySqlError", () => {
+  it("retries broken connections and a server going away, not configuration or deadlocks", () => {
+    for (const error of [
+      { code: "PROTOCOL_CONNECTION_LOST" },
+      { code: "ECONNREFUSED" },
+      { code: "QUERY_TIMEOUT" },
+      { errno: 1927 }, // MariaDB: connection killed
+      { errno: 1053 }, // server shutdown
+      new Error("wrapped", { cause: { code: "ECONNRESET" } }),
+    ]) {
+      expect(isRetryableMySqlError(error)).toBe(true);
+    }
+    for (const error of [
+      { errno: 1045 }, // access denied
+      { errno: 1049 }, // unknown database
+      new MySqlLockDeadlockError("k", { errno: 3058 }),
+      new Error("GET_LOCK returned NULL"),
+      undefined,
+    ]) {
+      expect(isRetryableMySqlError(error)).toBe(false);
+    }
   });
 });

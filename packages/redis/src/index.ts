@@ -2,6 +2,24 @@
  * `@locks/redis`: distributed locks over Redis. One server or a Redis Cluster (with fencing
  * tokens), or Redlock over N independent servers.
  */
+
+export type {
+  AcquireOptions,
+  DistributedLock,
+  LockCapabilities,
+  LockHandle,
+  LockOptions,
+  LockProvider,
+} from "@locks/core";
+export {
+  InvalidLockKeyError,
+  LockBackendError,
+  LockError,
+  LockLostError,
+  LockProviderClosedError,
+  LockTimeoutError,
+  withLock,
+} from "@locks/core";
 export type {
   RedisArg,
   RedisConnection,

@@ -1,5 +1,7 @@
 import {
   BackendLockProvider,
+  checkDuration,
+  checkOptionKeys,
   type LockBackend,
   type LockProviderOptions,
 } from "@locks/core/backend";
@@ -74,6 +76,23 @@ export interface RedisLockProviderOptions extends LockProviderOptions {
   ioredis?: IoredisModule;
 }
 
+/** The keys of {@link RedisLockProviderOptions} besides core's provider options. */
+const REDIS_OPTION_KEYS: readonly string[] = [
+  "url",
+  "client",
+  "urls",
+  "clients",
+  "cluster",
+  "redisOptions",
+  "clusterOptions",
+  "driftFactor",
+  "driftFixed",
+  "nodeTimeout",
+  "subscribeTimeout",
+  "connectionName",
+  "ioredis",
+];
+
 /** Which Redis topology a provider uses. */
 export type RedisTopology = "single" | "redlock" | "cluster";
 
@@ -121,6 +140,7 @@ function buildBackend(options: RedisLockProviderOptions): {
   topology: RedisTopology;
   connectionName: string;
 } {
+  checkOptionKeys(options, REDIS_OPTION_KEYS, "createRedisLockProvider");
   const given = (["url", "client", "urls", "clients", "cluster"] as const).filter(
     (name) => options[name] !== undefined,
   );
@@ -131,12 +151,10 @@ function buildBackend(options: RedisLockProviderOptions): {
         : `createRedisLockProvider takes only one of url, client, urls, clients or cluster (got ${given.join(", ")})`,
     );
   }
-  const driftFactor = number(options.driftFactor, "driftFactor", 0.01, { max: 0.5 });
-  const driftFixed = number(options.driftFixed, "driftFixed", 2);
-  const nodeTimeout = number(options.nodeTimeout, "nodeTimeout", 500, { positive: true });
-  const subscribeTimeout = number(options.subscribeTimeout, "subscribeTimeout", 1_000, {
-    positive: true,
-  });
+  const driftFactor = fraction(options.driftFactor, "driftFactor", 0.01, 0.5);
+  const driftFixed = duration(options.driftFixed, "driftFixed", 2, { allowZero: true });
+  const nodeTimeout = duration(options.nodeTimeout, "nodeTimeout", 500);
+  const subscribeTimeout = duration(options.subscribeTimeout, "subscribeTimeout", 1_000);
   if (options.connectionName !== undefined && !/^[!-~]+$/.test(options.connectionName)) {
     throw new TypeError("connectionName must be non-empty printable ASCII without spaces");
   }
@@ -241,23 +259,24 @@ function checkClient(client: RedisConnection, name: string): void {
   }
 }
 
-function number(
+/** An optional duration in ms, checked by core's validator. */
+function duration(
   value: unknown,
   name: string,
   fallback: number,
-  opts: { positive?: boolean; max?: number } = {},
+  opts: { allowZero?: boolean } = {},
 ): number {
+  return value === undefined ? fallback : checkDuration(value, name, opts);
+}
+
+/** An optional fraction in [0, max]. */
+function fraction(value: unknown, name: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value)) {
     throw new TypeError(`${name} must be a number, got ${typeof value}`);
   }
-  if (!Number.isFinite(value) || value < 0 || (opts.positive && value === 0)) {
-    throw new RangeError(
-      `${name} must be a finite number ${opts.positive ? "> 0" : ">= 0"}, got ${value}`,
-    );
-  }
-  if (opts.max !== undefined && value > opts.max) {
-    throw new RangeError(`${name} must be <= ${opts.max}, got ${value}`);
+  if (!(value >= 0 && value <= max)) {
+    throw new RangeError(`${name} must be between 0 and ${max}, got ${value}`);
   }
   return value;
 }

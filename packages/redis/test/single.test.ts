@@ -240,6 +240,8 @@ suite("options", () => {
     expect(bad({ nodeTimeout: 0 })).toThrow(/nodeTimeout/);
     expect(bad({ ttl: -5 })).toThrow(/ttl/);
     expect(bad({ connectionName: "has space" })).toThrow(/connectionName/);
+    expect(bad({ nodeTimeOut: 300 })).toThrow(/unknown option "nodeTimeOut"/);
+    expect(bad({ subscribeTimeout: "1s" })).toThrow(TypeError);
     expect(bad({ wait: { minDelay: 10, maxDelay: 5 } })).toThrow(/maxDelay/);
     expect(() => createRedisLockProvider({ urls: [server.url, ""] })).toThrow(/urls/);
     const name = "locks-badoptions";

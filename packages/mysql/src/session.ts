@@ -54,11 +54,6 @@ export class Session {
     return this.deathCause !== undefined;
   }
 
-  /** Why the session died, when it did. */
-  get cause(): unknown {
-    return this.deathCause;
-  }
-
   /** Calls `listener` once when the session dies (at once if it already has). Returns an unsubscribe. */
   onDeath(listener: (cause: unknown) => void): () => void {
     if (this.deathCause !== undefined) {
