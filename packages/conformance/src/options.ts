@@ -32,6 +32,15 @@ export interface LockFaults {
   restartBackend?(): Promise<void>;
   /** Makes the backend stop answering for `ms` milliseconds (e.g. SIGSTOP / `CLIENT PAUSE`), then resume. */
   pauseBackend?(ms: number): Promise<void>;
+  /**
+   * Cuts `provider` off silently for `ms` milliseconds, like a half-open connection: its
+   * connections stay open on its side but carry nothing in either direction, and it is not told.
+   * The server may see them close (and end the sessions they hold); a server with leases may just
+   * stop hearing from the provider. Resolves once the partition is in place (not when it heals);
+   * after `ms` the provider's connections are reset or carry traffic again, and it must recover.
+   * `TcpProxy.partition()` of `@locks/testing` does this for a provider connected through it.
+   */
+  partition?(provider: LockProvider, ms: number): Promise<void>;
 }
 
 /** How a child process builds the same kind of provider: `(await import(module))[exportName](options)`. */
