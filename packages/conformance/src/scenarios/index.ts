@@ -6,6 +6,7 @@ import { closeScenarios } from "./close.js";
 import { contentionScenarios } from "./contention.js";
 import { crossProcessScenarios } from "./cross-process.js";
 import { diagnosticsScenarios } from "./diagnostics.js";
+import { errorScenarios } from "./errors.js";
 import { fencingScenarios } from "./fencing.js";
 import { keyScenarios } from "./keys.js";
 import { leaseScenarios } from "./leases.js";
@@ -39,6 +40,7 @@ export const SCENARIO_GROUPS: readonly ScenarioGroup[] = [
   fencingScenarios,
   keyScenarios,
   argumentScenarios,
+  errorScenarios,
   diagnosticsScenarios,
   contentionScenarios,
   crossProcessScenarios,
