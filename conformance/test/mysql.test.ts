@@ -7,8 +7,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
-import { createMySqlFaults } from "@locks/mysql/faults";
 import type { MySqlLockProvider } from "@locks/mysql";
+import { createMySqlFaults } from "@locks/mysql/faults";
 import {
   mysqlServer,
   providerProxies,

@@ -8,7 +8,6 @@ import type {
 } from "./types.js";
 
 export { BROKER_ENV, type Broker, startBroker } from "./broker.js";
-export { MAX_REDIS_SERVERS, type TestModeSetting, testModeSetting } from "./manager.js";
 export {
   type ProviderProxies,
   providerProxies,
@@ -16,6 +15,7 @@ export {
   type ServerFaultHooks,
   serverFaults,
 } from "./fault-hooks.js";
+export { MAX_REDIS_SERVERS, type TestModeSetting, testModeSetting } from "./manager.js";
 export { type PausedProcessTree, pauseProcessTree, processTree } from "./process-tree.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export {
