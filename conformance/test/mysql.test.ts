@@ -62,6 +62,9 @@ if (!server) {
       ...serverFaults(server, { proxy }),
       partition: proxies.partition,
     },
+    // The provider's documented bound for noticing a dead session: validateInterval (1 s) plus
+    // validateTimeout (5 s), its defaults.
+    livenessBound: 6_000,
     child: {
       module: fileURLToPath(new URL("../providers/mysql.ts", import.meta.url)),
       options: { ...options },

@@ -75,6 +75,14 @@ export interface DescribeLockProviderOptions {
   /** Smallest ttl (ms) the backend handles precisely; expiry scenarios use multiples of it. Default 300. */
   minTtl?: number;
   /**
+   * Backends without leases (`capabilities.leases` false): the longest time (ms) from the moment a
+   * lock's session is gone to its handle reporting the lock lost, as your backend documents it:
+   * its `validateInterval` plus the time limit of its liveness check. The partition scenario
+   * allows this plus the suite's 2 s margin (both scaled by `timeScale`). Default: the larger of
+   * 3 × `minTtl` and 1 s.
+   */
+  livenessBound?: number;
+  /**
    * Scales the contention scenarios: critical sections per run are multiplied by this (default 1:
    * 1,200 in-process and 800 cross-process). Lower it for slow backends, never below what your
    * confidence needs.
