@@ -18,6 +18,21 @@ export type Request =
 /** One reply line: the answer to request `id`, or a pushed release event. */
 export type Reply = { id: number; result: unknown } | { event: "released"; key: string };
 
+/** Calls `handle` with each newline-delimited line that arrives on `socket`. */
+export function onLines(socket: Socket, handle: (line: string) => void): void {
+  let buffer = "";
+  socket.on("data", (chunk) => {
+    buffer += chunk.toString("utf8");
+    let newline = buffer.indexOf("\n");
+    while (newline >= 0) {
+      const line = buffer.slice(0, newline);
+      buffer = buffer.slice(newline + 1);
+      newline = buffer.indexOf("\n");
+      handle(line);
+    }
+  });
+}
+
 /** The server side; lives in the test process. */
 export class TcpLockServer {
   private readonly store = new MemoryLockStore();
@@ -92,33 +107,26 @@ export class TcpLockServer {
     this.sockets.add(socket);
     const subscriptions = new Map<string, () => void>();
     let client = "";
-    let buffer = "";
     const send = (reply: Reply) => {
       if (!socket.destroyed && !this.partitioned.has(client)) {
         socket.write(`${JSON.stringify(reply, bigints)}\n`);
       }
     };
     let queue = Promise.resolve();
-    socket.on("data", (chunk) => {
-      buffer += chunk.toString("utf8");
-      let newline = buffer.indexOf("\n");
-      while (newline >= 0) {
-        const request = JSON.parse(buffer.slice(0, newline)) as Request;
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf("\n");
-        // In order, and held back while the server is paused.
-        queue = queue.then(async () => {
-          await this.paused;
-          if (request.op === "hello") {
-            client = request.client;
-            const set = this.clients.get(client) ?? new Set<Socket>();
-            this.clients.set(client, set);
-            set.add(socket);
-          }
-          if (this.partitioned.has(client)) return; // lost on the way
-          send({ id: request.id, result: this.handle(request, subscriptions, send) });
-        });
-      }
+    onLines(socket, (line) => {
+      const request = JSON.parse(line) as Request;
+      // In order, and held back while the server is paused.
+      queue = queue.then(async () => {
+        await this.paused;
+        if (request.op === "hello") {
+          client = request.client;
+          const set = this.clients.get(client) ?? new Set<Socket>();
+          this.clients.set(client, set);
+          set.add(socket);
+        }
+        if (this.partitioned.has(client)) return; // lost on the way
+        send({ id: request.id, result: this.handle(request, subscriptions, send) });
+      });
     });
     socket.on("error", () => {});
     socket.on("close", () => {

@@ -14,7 +14,7 @@ import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import type { LockProvider } from "@locks/core";
 import { type BackendLease, createLockProvider, type LockBackend } from "@locks/core/backend";
-import type { Reply } from "./tcp-lock-server.js";
+import { onLines, type Reply } from "./tcp-lock-server.js";
 
 /**
  * The "driver": one connection, re-opened on demand after it dies, requests answered in order.
@@ -80,19 +80,12 @@ export class TcpLockClient extends EventEmitter {
       socket.once("connect", resolve);
       socket.once("error", reject);
     });
-    let buffer = "";
-    socket.on("data", (chunk) => {
-      buffer += chunk.toString("utf8");
-      let newline = buffer.indexOf("\n");
-      while (newline >= 0) {
-        const reply = JSON.parse(buffer.slice(0, newline)) as Reply;
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf("\n");
-        if ("event" in reply) this.emit("released", reply.key);
-        else {
-          this.pending.get(reply.id)?.resolve(reply.result);
-          this.pending.delete(reply.id);
-        }
+    onLines(socket, (line) => {
+      const reply = JSON.parse(line) as Reply;
+      if ("event" in reply) this.emit("released", reply.key);
+      else {
+        this.pending.get(reply.id)?.resolve(reply.result);
+        this.pending.delete(reply.id);
       }
     });
     socket.on("error", () => {}); // reported once, as 'close' below

@@ -5,6 +5,7 @@
  * reports its hold intervals on the machine's shared monotonic clock.
  */
 import type { LockProvider } from "@locks/core";
+import { runChild, sendToParent } from "./child-ipc.js";
 import type { ChildHold, ChildMessage, ParentMessage, RunMessage } from "./child-protocol.js";
 import { criticalSection } from "./critical-section.js";
 import { loadRecipe } from "./load-recipe.js";
@@ -17,10 +18,7 @@ const started = new Promise<void>((resolve) => {
 });
 
 function send(message: ChildMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) resolve();
-    else process.send(message, undefined, {}, () => resolve());
-  });
+  return sendToParent(message);
 }
 
 async function build(run: RunMessage): Promise<LockProvider[]> {
@@ -60,21 +58,9 @@ async function main(run: RunMessage): Promise<void> {
   await send({ type: "done", holds, lost });
 }
 
-// Without its parent there is nobody to report to: leave (the parent also kills its children).
-process.on("disconnect", () => process.exit(0));
-
 process.on("message", (message: ParentMessage) => {
   if (message.type === "run") {
-    main(message).then(
-      () => process.disconnect?.(),
-      async (error: unknown) => {
-        await send({
-          type: "error",
-          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-        process.disconnect?.();
-      },
-    );
+    runChild(() => main(message));
   } else if (message.type === "go") {
     go();
   } else if (message.type === "ack") {

@@ -4,6 +4,7 @@
  * than the lease (a stop-the-world pause, a swapped VM): no timer, renewal or socket callback runs.
  * After waking it reports what its handle says and everything left unhandled in the process.
  */
+import { runChild, sendToParent } from "./child-ipc.js";
 import { describeError } from "./error-match.js";
 import { loadRecipe } from "./load-recipe.js";
 import type { HoldMessage, PausedChildMessage } from "./paused-protocol.js";
@@ -17,10 +18,7 @@ process.on("unhandledRejection", (reason) =>
 );
 
 function send(message: PausedChildMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) resolve();
-    else process.send(message, undefined, {}, () => resolve());
-  });
+  return sendToParent(message);
 }
 
 function className(value: unknown): string {
@@ -66,17 +64,6 @@ async function main(message: HoldMessage): Promise<void> {
   });
 }
 
-process.on("disconnect", () => process.exit(0));
 process.on("message", (message: HoldMessage) => {
-  if (message.type !== "hold") return;
-  main(message).then(
-    () => process.disconnect?.(),
-    async (error: unknown) => {
-      await send({
-        type: "error",
-        message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-      });
-      process.disconnect?.();
-    },
-  );
+  if (message.type === "hold") runChild(() => main(message));
 });
