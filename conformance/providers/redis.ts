@@ -5,7 +5,7 @@
 import type { LockFaults } from "@locks/conformance";
 import { createRedisLockProvider, type IoredisModule, type RedisLockProvider } from "@locks/redis";
 import { createRedisFaults } from "@locks/redis/faults";
-import type { TestServer } from "@locks/testing";
+import { serverFaults, type TestServer } from "@locks/testing";
 
 /** Which ioredis major version to use: `ioredis` (5, RESP2) or `ioredis6` (6, RESP3 by default). */
 export type RedisDriver = "ioredis" | "ioredis6";
@@ -50,8 +50,6 @@ export async function createProvider(options: RedisChildOptions): Promise<RedisL
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * The suite's fault hooks for `servers`: `@locks/redis/faults` (DEL of the lock key, CLIENT KILL
  * of the provider's named connections), plus restart and pause through the test servers'
@@ -61,21 +59,10 @@ export function redisFaults(
   servers: readonly TestServer[],
 ): LockFaults & { close(): Promise<void> } {
   const admin = createRedisFaults({ urls: servers.map((server) => server.url) });
-  const faults: LockFaults & { close(): Promise<void> } = {
+  return {
     breakLock: (key) => admin.breakLock(key),
     dropConnections: (provider) => admin.dropConnections(provider),
-    pauseBackend: (ms) => admin.pause(ms),
+    ...serverFaults(servers, { pause: (ms) => admin.pause(ms) }),
     close: () => admin.close(),
   };
-  if (servers.every((server) => server.control)) {
-    faults.restartBackend = async () => {
-      await Promise.all(servers.map((server) => server.control!.restart()));
-    };
-    faults.pauseBackend = async (ms: number) => {
-      await Promise.all(servers.map((server) => server.control!.pause()));
-      await sleep(ms);
-      await Promise.all(servers.map((server) => server.control!.resume()));
-    };
-  }
-  return faults;
 }

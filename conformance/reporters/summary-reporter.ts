@@ -6,16 +6,19 @@ interface BackendTally {
   skipped: number;
   /** Skip reason → number of scenarios skipped for it. */
   reasons: Map<string, number>;
+  /** What each fault scenario saw (its `fault-outcome` annotations). */
+  outcomes: string[];
 }
 
 /** The command that prepares every server and runs every test (the README's quick start). */
 const ALL_SERVERS_COMMAND = "pnpm test:all";
 
 /**
- * Prints one line per backend after the run: passed / failed / skipped, and why scenarios were
- * skipped. The backend is the outermost `describe` of each test, i.e. the `name` given to
- * `describeLockProvider`. A backend whose every scenario was skipped had no server (no
- * capability rules out every scenario): its line says so and names the command that runs it.
+ * Prints one line per backend after the run: passed / failed / skipped, why scenarios were
+ * skipped, and what each fault scenario saw (lock kept or reported lost). The backend is the
+ * outermost `describe` of each test, i.e. the `name` given to `describeLockProvider`. A backend
+ * whose every scenario was skipped had no server (no capability rules out every scenario): its
+ * line says so and names the command that runs it.
  */
 export default class ConformanceSummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -32,8 +35,11 @@ export default class ConformanceSummaryReporter implements Reporter {
         const backend = suite.type === "suite" ? suite.name : module.moduleId;
         let tally = backends.get(backend);
         if (!tally) {
-          tally = { passed: 0, failed: 0, skipped: 0, reasons: new Map() };
+          tally = { passed: 0, failed: 0, skipped: 0, reasons: new Map(), outcomes: [] };
           backends.set(backend, tally);
+        }
+        for (const annotation of test.annotations()) {
+          if (annotation.type === "fault-outcome") tally.outcomes.push(annotation.message);
         }
         const result = test.result();
         if (result.state === "passed") tally.passed++;
@@ -55,6 +61,8 @@ export default class ConformanceSummaryReporter implements Reporter {
       );
       for (const [reason, count] of tally.reasons)
         lines.push(`  ${" ".repeat(width)}    skipped ${count}: ${reason}`);
+      for (const outcome of tally.outcomes)
+        lines.push(`  ${" ".repeat(width)}    fault: ${outcome}`);
     }
     lines.push(...broken);
     process.stdout.write(`${lines.join("\n")}\n\n`);

@@ -7,7 +7,7 @@
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
 import { createMongoLockProvider, type MongoLockProvider } from "@locks/mongo";
-import { mongoServer, startTcpProxy, unavailableReason } from "@locks/testing";
+import { mongoServer, serverFaults, startTcpProxy, unavailableReason } from "@locks/testing";
 import { afterAll, describe, it } from "vitest";
 import type { MongoChildOptions } from "../providers/mongo.js";
 
@@ -30,7 +30,6 @@ if (!server) {
     database,
     clientOptions: { serverSelectionTimeoutMS: 10_000 },
   });
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
   afterAll(async () => {
     await operator.client
@@ -49,22 +48,7 @@ if (!server) {
     async dropConnections() {
       proxy.dropConnections();
     },
-    ...(server.control
-      ? {
-          restartBackend: () => server.control!.restart(),
-          async pauseBackend(ms: number) {
-            await server.control!.pause();
-            await sleep(ms);
-            await server.control!.resume();
-          },
-        }
-      : {
-          async pauseBackend(ms: number) {
-            proxy.pause();
-            await sleep(ms);
-            proxy.resume();
-          },
-        }),
+    ...serverFaults(server, { proxy }),
   };
 
   const variants: Array<{ label: string; options: Omit<MongoChildOptions, "url" | "database"> }> = [

@@ -7,8 +7,15 @@
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
+import type { MySqlLockProvider } from "@locks/mysql";
 import { createMySqlFaults } from "@locks/mysql/faults";
-import { mysqlServer, startTcpProxy, unavailableReason } from "@locks/testing";
+import {
+  mysqlServer,
+  providerProxies,
+  serverFaults,
+  startTcpProxy,
+  unavailableReason,
+} from "@locks/testing";
 import { afterAll, describe, it } from "vitest";
 import { createProvider, type MySqlChildOptions } from "../providers/mysql.js";
 
@@ -20,14 +27,16 @@ if (!server) {
       context.skip(`no MySQL/MariaDB server: ${unavailableReason("mysql")}`));
   });
 } else {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   // KILL-based hooks on an admin connection straight to the server (never through the proxy).
   const kills = createMySqlFaults({ url: server.url });
   const proxy = server.control
     ? undefined
     : await startTcpProxy({ host: server.host, port: server.port });
+  // Besides, a proxy per provider for the partition hook (one node cut off, half-open).
+  const proxies = providerProxies<MySqlLockProvider>(proxy ?? server);
   afterAll(async () => {
     await kills.close();
+    await proxies.close();
     await proxy?.close();
   });
 
@@ -37,30 +46,25 @@ if (!server) {
     url.port = String(proxy.port);
   }
   const options: MySqlChildOptions = { url: url.href };
+  const via = (p: { host: string; port: number }) => {
+    const proxied = new URL(url);
+    proxied.hostname = p.host;
+    proxied.port = String(p.port);
+    return proxied.href;
+  };
 
   describeLockProvider({
     name: `mysql (${server.version ?? "unknown version"}, ${server.mode})`,
-    createProvider: (o) => createProvider({ ...options, ...o }),
+    createProvider: (o) => proxies.create((p) => createProvider({ ...options, url: via(p), ...o })),
     faults: {
       breakLock: (key) => kills.breakLock(key),
       dropConnections: (provider) => kills.dropConnections(provider),
-      ...(server.control
-        ? {
-            restartBackend: () => server.control!.restart(),
-            async pauseBackend(ms: number) {
-              await server.control!.pause();
-              await sleep(ms);
-              await server.control!.resume();
-            },
-          }
-        : {
-            async pauseBackend(ms: number) {
-              proxy!.pause();
-              await sleep(ms);
-              proxy!.resume();
-            },
-          }),
+      ...serverFaults(server, { proxy }),
+      partition: proxies.partition,
     },
+    // The provider's documented bound for noticing a dead session: validateInterval (1 s) plus
+    // validateTimeout (5 s), its defaults.
+    livenessBound: 6_000,
     child: {
       module: fileURLToPath(new URL("../providers/mysql.ts", import.meta.url)),
       options: { ...options },

@@ -4,12 +4,11 @@
  * critical sections (writing to the parent's fenced resource over IPC while it holds the lock) and
  * reports its hold intervals on the machine's shared monotonic clock.
  */
-import { createRequire } from "node:module";
-import { isAbsolute, join } from "node:path";
-import { pathToFileURL } from "node:url";
 import type { LockProvider } from "@locks/core";
+import { runChild, sendToParent } from "./child-ipc.js";
 import type { ChildHold, ChildMessage, ParentMessage, RunMessage } from "./child-protocol.js";
 import { criticalSection } from "./critical-section.js";
+import { loadRecipe } from "./load-recipe.js";
 
 const pending = new Map<number, (accepted: boolean) => void>();
 let nextId = 0;
@@ -19,40 +18,13 @@ const started = new Promise<void>((resolve) => {
 });
 
 function send(message: ChildMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (!process.send) resolve();
-    else process.send(message, undefined, {}, () => resolve());
-  });
-}
-
-/** Resolves the recipe's module: absolute paths and file URLs as is, bare names from the cwd. */
-function moduleUrl(specifier: string): string {
-  if (specifier.startsWith("file:")) return specifier;
-  if (isAbsolute(specifier)) return pathToFileURL(specifier).href;
-  try {
-    return pathToFileURL(createRequire(join(process.cwd(), "noop.js")).resolve(specifier)).href;
-  } catch {
-    return specifier;
-  }
+  return sendToParent(message);
 }
 
 async function build(run: RunMessage): Promise<LockProvider[]> {
-  const url = moduleUrl(run.recipe.module);
-  if (/\.[cm]?tsx?$/.test(url)) {
-    // TypeScript recipe: register tsx's loader (an optional peer dependency) before importing it.
-    const tsx = await import("tsx/esm/api");
-    tsx.register();
-  }
-  const mod = (await import(url)) as Record<string, unknown>;
-  const exportName = run.recipe.exportName ?? "createProvider";
-  const factory = mod[exportName];
-  if (typeof factory !== "function") {
-    throw new TypeError(`${run.recipe.module} has no exported function "${exportName}"`);
-  }
+  const create = await loadRecipe(run.recipe);
   const providers: LockProvider[] = [];
-  for (let i = 0; i < run.providers; i++) {
-    providers.push(await (factory as (options: unknown) => LockProvider)(run.recipe.options));
-  }
+  for (let i = 0; i < run.providers; i++) providers.push(await create());
   return providers;
 }
 
@@ -86,21 +58,9 @@ async function main(run: RunMessage): Promise<void> {
   await send({ type: "done", holds, lost });
 }
 
-// Without its parent there is nobody to report to: leave (the parent also kills its children).
-process.on("disconnect", () => process.exit(0));
-
 process.on("message", (message: ParentMessage) => {
   if (message.type === "run") {
-    main(message).then(
-      () => process.disconnect?.(),
-      async (error: unknown) => {
-        await send({
-          type: "error",
-          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-        });
-        process.disconnect?.();
-      },
-    );
+    runChild(() => main(message));
   } else if (message.type === "go") {
     go();
   } else if (message.type === "ack") {

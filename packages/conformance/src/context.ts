@@ -19,6 +19,8 @@ export class SuiteContext {
   readonly minTtl: number;
   /** Multiplier of the number of critical sections in the contention scenarios. */
   readonly contentionScale: number;
+  /** Without leases: longest time (ms, unscaled) for a handle to notice its session is gone. */
+  readonly livenessBound: number;
   /** Random part shared by every key of this suite run, so that suites can share a server. */
   readonly runId = randomBytes(4).toString("hex");
   private readonly open = new Set<LockProvider>();
@@ -36,6 +38,11 @@ export class SuiteContext {
     this.timeScale = positive(options.timeScale, 1, "timeScale");
     this.minTtl = positive(options.minTtl, DEFAULT_MIN_TTL, "minTtl");
     this.contentionScale = positive(options.contentionScale, 1, "contentionScale");
+    this.livenessBound = positive(
+      options.livenessBound,
+      Math.max(this.minTtl * 3, 1_000),
+      "livenessBound",
+    );
   }
 
   /**

@@ -1,28 +1,18 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { sleep } from "./async.js";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { sleep, yieldTurn } from "./async.js";
 import { SuiteContext } from "./context.js";
-import { describeError } from "./error-match.js";
 import type { DescribeLockProviderOptions } from "./options.js";
-import { argumentScenarios } from "./scenarios/arguments.js";
-import { basicScenarios } from "./scenarios/basic.js";
-import { cancellationScenarios } from "./scenarios/cancellation.js";
-import { closeScenarios } from "./scenarios/close.js";
-import { contentionScenarios } from "./scenarios/contention.js";
-import { crossProcessScenarios } from "./scenarios/cross-process.js";
-import { fencingScenarios } from "./scenarios/fencing.js";
-import { keyScenarios } from "./scenarios/keys.js";
-import { leaseScenarios } from "./scenarios/leases.js";
-import { lostLockScenarios } from "./scenarios/lost-lock.js";
-import { ownershipScenarios } from "./scenarios/ownership.js";
-import { releaseScenarios } from "./scenarios/release.js";
-import { timeoutScenarios } from "./scenarios/timeouts.js";
-import { tryAcquireScenarios } from "./scenarios/try-acquire.js";
-import { wakeUpScenarios } from "./scenarios/wake-up.js";
+import { describeProcessErrors, ProcessErrorWatch } from "./process-errors.js";
+import { SCENARIO_GROUPS } from "./scenarios/index.js";
 
 /**
  * Registers the conformance suite for one provider kind as vitest `describe`/`it` blocks. Call it
  * at the top level of a test file. Every test gets fresh providers from `createProvider` (closed
  * after the test) and unique keys, so suites for several backends may share one server.
+ *
+ * Every scenario is also judged on what it left unhandled: an uncaught exception (e.g. a driver's
+ * `'error'` event without a listener) or an unhandled rejection reported while the scenario ran,
+ * its providers' `close()` included, fails that scenario.
  *
  * @example
  * describeLockProvider({ name: "memory", createProvider: (o) => new MemoryLockProvider(o) });
@@ -30,39 +20,33 @@ import { wakeUpScenarios } from "./scenarios/wake-up.js";
 export function describeLockProvider(options: DescribeLockProviderOptions): void {
   const s = new SuiteContext(options);
   describe(s.name, () => {
-    const unhandled: unknown[] = [];
-    const onUnhandled = (reason: unknown) => {
-      unhandled.push(reason);
-    };
-    beforeAll(() => {
-      process.on("unhandledRejection", onUnhandled);
-    });
-    afterAll(() => {
-      process.off("unhandledRejection", onUnhandled);
-    });
-    afterEach(() => s.closeAll(), s.ms(30_000));
+    const watch = new ProcessErrorWatch();
+    beforeAll(() => watch.start());
+    afterAll(() => watch.stop());
+    beforeEach((ctx) => watch.begin(ctx.task.name));
+    afterEach(async () => {
+      try {
+        await s.closeAll();
+      } finally {
+        // Rejections are reported once the microtask queue drains, socket errors on the next
+        // turns of the event loop: give what the teardown set off a moment to surface here.
+        await yieldTurn();
+        await sleep(10);
+        await yieldTurn();
+        const errors = watch.end();
+        expect(
+          describeProcessErrors(errors),
+          "uncaught exceptions / unhandled rejections during this scenario (teardown included)",
+        ).toBe("");
+      }
+    }, s.ms(30_000));
 
-    basicScenarios(s);
-    tryAcquireScenarios(s);
-    timeoutScenarios(s);
-    cancellationScenarios(s);
-    releaseScenarios(s);
-    ownershipScenarios(s);
-    leaseScenarios(s);
-    lostLockScenarios(s);
-    fencingScenarios(s);
-    keyScenarios(s);
-    argumentScenarios(s);
-    contentionScenarios(s);
-    crossProcessScenarios(s);
-    wakeUpScenarios(s);
-    closeScenarios(s);
+    for (const group of SCENARIO_GROUPS) group(s);
 
-    // Registered last, so it runs after every scenario above.
-    it("no unhandled rejections during the whole run", async () => {
-      // Rejections are reported after the microtask queue drains; give late ones a moment.
+    // Registered last, so it runs after every scenario above: what surfaced between scenarios.
+    it("no uncaught exceptions or unhandled rejections between scenarios", async () => {
       await sleep(50);
-      expect(unhandled.map(describeError), "unhandled rejections").toEqual([]);
+      expect(describeProcessErrors(watch.between()), "reported between scenarios").toBe("");
     });
   });
 }

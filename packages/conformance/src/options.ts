@@ -32,6 +32,15 @@ export interface LockFaults {
   restartBackend?(): Promise<void>;
   /** Makes the backend stop answering for `ms` milliseconds (e.g. SIGSTOP / `CLIENT PAUSE`), then resume. */
   pauseBackend?(ms: number): Promise<void>;
+  /**
+   * Cuts `provider` off silently for `ms` milliseconds, like a half-open connection: its
+   * connections stay open on its side but carry nothing in either direction, and it is not told.
+   * The server may see them close (and end the sessions they hold); a server with leases may just
+   * stop hearing from the provider. Resolves once the partition is in place (not when it heals);
+   * after `ms` the provider's connections are reset or carry traffic again, and it must recover.
+   * `TcpProxy.partition()` of `@locks/testing` does this for a provider connected through it.
+   */
+  partition?(provider: LockProvider, ms: number): Promise<void>;
 }
 
 /** How a child process builds the same kind of provider: `(await import(module))[exportName](options)`. */
@@ -65,6 +74,14 @@ export interface DescribeLockProviderOptions {
   timeScale?: number;
   /** Smallest ttl (ms) the backend handles precisely; expiry scenarios use multiples of it. Default 300. */
   minTtl?: number;
+  /**
+   * Backends without leases (`capabilities.leases` false): the longest time (ms) from the moment a
+   * lock's session is gone to its handle reporting the lock lost, as your backend documents it:
+   * its `validateInterval` plus the time limit of its liveness check. The partition scenario
+   * allows this plus the suite's 2 s margin (both scaled by `timeScale`). Default: the larger of
+   * 3 × `minTtl` and 1 s.
+   */
+  livenessBound?: number;
   /**
    * Scales the contention scenarios: critical sections per run are multiplied by this (default 1:
    * 1,200 in-process and 800 cross-process). Lower it for slow backends, never below what your

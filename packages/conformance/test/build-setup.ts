@@ -9,7 +9,7 @@ import { join } from "node:path";
  */
 export default function setup(): void {
   const root = join(import.meta.dirname, "..");
-  const built = join(root, "dist", "child.js");
+  const built = join(root, "dist", "paused-child.js");
   const newestSource = (dir: string): number =>
     Math.max(
       0,

@@ -8,7 +8,15 @@ import type {
 } from "./types.js";
 
 export { BROKER_ENV, type Broker, startBroker } from "./broker.js";
+export {
+  type ProviderProxies,
+  providerProxies,
+  type ServerFaultFallback,
+  type ServerFaultHooks,
+  serverFaults,
+} from "./fault-hooks.js";
 export { MAX_REDIS_SERVERS, type TestModeSetting, testModeSetting } from "./manager.js";
+export { type PausedProcessTree, pauseProcessTree, processTree } from "./process-tree.js";
 export { startTcpProxy, type TcpProxy } from "./tcp-proxy.js";
 export {
   createTestServers,

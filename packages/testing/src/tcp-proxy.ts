@@ -10,7 +10,7 @@ export interface TcpProxy {
   readonly host: string;
   /** Port clients connect to instead of the target. */
   readonly port: number;
-  /** Resets every open connection (both sides); new connections are still accepted. */
+  /** Resets every open connection (both sides, partitioned ones too); new connections are still accepted. */
   dropConnections(): void;
   /**
    * Stops forwarding in both directions, like a network partition or a frozen server:
@@ -19,6 +19,17 @@ export interface TcpProxy {
   pause(): void;
   /** Forwards again, including whatever was held back. */
   resume(): void;
+  /**
+   * A silent partition, half-open: the server side of every open connection is closed (the
+   * server sees its clients go and ends their sessions), while the client side stays open and
+   * silent: what clients send is discarded and nothing reaches them, and they are not told.
+   * Connections opened meanwhile are accepted and silent too. Healing (after `ms` milliseconds
+   * when given, or on {@link TcpProxy.heal}) resets the client side of every partitioned
+   * connection, as TCP does once its retransmissions give up; new connections are forwarded again.
+   */
+  partition(ms?: number): void;
+  /** Ends a {@link TcpProxy.partition} now. */
+  heal(): void;
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -26,6 +37,8 @@ export interface TcpProxy {
 interface Pair {
   client: Socket;
   upstream: Socket;
+  /** Partitioned: the upstream side is gone, the client side is kept silent. */
+  cut: boolean;
 }
 
 /** Starts a {@link TcpProxy} on a free 127.0.0.1 port forwarding to `target`. */
@@ -34,8 +47,31 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     throw new TypeError("startTcpProxy(target) needs { host: string, port: integer }");
   }
   const pairs = new Set<Pair>();
+  /** Client sockets kept open and silent by a partition, reset when it heals. */
+  const silenced = new Set<Socket>();
   let paused = false;
+  let partitioned = false;
+  let healTimer: NodeJS.Timeout | undefined;
   let closed = false;
+
+  const silence = (client: Socket) => {
+    silenced.add(client);
+    client.removeAllListeners("data");
+    client.on("data", () => {}); // read and discard
+    client.on("error", () => {});
+    client.on("close", () => silenced.delete(client));
+    client.resume();
+  };
+
+  const heal = () => {
+    if (healTimer !== undefined) clearTimeout(healTimer);
+    healTimer = undefined;
+    partitioned = false;
+    for (const client of [...silenced]) {
+      silenced.delete(client);
+      client.resetAndDestroy();
+    }
+  };
 
   const forward = (from: Socket, to: Socket) => {
     from.on("data", (chunk) => {
@@ -54,12 +90,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.destroy();
       return;
     }
+    if (partitioned) {
+      silence(client);
+      return;
+    }
     const upstream = new Socket();
-    const pair: Pair = { client, upstream };
+    const pair: Pair = { client, upstream, cut: false };
     pairs.add(pair);
     const teardown = () => {
       pairs.delete(pair);
-      client.destroy();
+      if (!pair.cut) client.destroy();
       upstream.destroy();
     };
     client.on("error", teardown);
@@ -97,6 +137,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         pair.client.resetAndDestroy();
         pair.upstream.resetAndDestroy();
       }
+      for (const client of [...silenced]) {
+        silenced.delete(client);
+        client.resetAndDestroy();
+      }
     },
     pause() {
       paused = true;
@@ -105,6 +149,20 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
         upstream.pause();
       }
     },
+    partition(ms?: number) {
+      if (closed) return;
+      partitioned = true;
+      for (const pair of [...pairs]) {
+        pairs.delete(pair);
+        pair.cut = true;
+        pair.upstream.destroy();
+        silence(pair.client);
+      }
+      if (healTimer !== undefined) clearTimeout(healTimer);
+      healTimer = ms === undefined ? undefined : setTimeout(heal, ms);
+      healTimer?.unref();
+    },
+    heal,
     resume() {
       paused = false;
       for (const { client, upstream } of pairs) {
@@ -116,10 +174,15 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     close() {
       if (closed) return Promise.resolve();
       closed = true;
+      if (healTimer !== undefined) clearTimeout(healTimer);
       for (const pair of [...pairs]) {
         pairs.delete(pair);
         pair.client.destroy();
         pair.upstream.destroy();
+      }
+      for (const client of [...silenced]) {
+        silenced.delete(client);
+        client.destroy();
       }
       return new Promise((resolve) => server.close(() => resolve()));
     },

@@ -86,6 +86,61 @@ describe("startTcpProxy", () => {
     await proxy.close();
   });
 
+  it("partition: the server sees its clients go, clients stay open and silent until it heals", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
+    const client = await connect(proxy.port);
+    client.on("error", () => {});
+    client.write("a");
+    expect(await nextData(client, 2_000)).toBe("a");
+    expect(upstreamSockets.size).toBe(1);
+
+    proxy.partition(1_000);
+    // The server side closes (a session server would end the session)…
+    const deadline = Date.now() + 2_000;
+    while (upstreamSockets.size > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(upstreamSockets.size, "the server still sees the partitioned client").toBe(0);
+    // …while the client is not told: still open, and what it sends gets no answer.
+    expect(client.destroyed).toBe(false);
+    client.write("lost");
+    await expect(nextData(client, 300)).rejects.toThrow(/no data/);
+    const newcomer = await connect(proxy.port);
+    newcomer.on("error", () => {});
+    newcomer.write("new");
+    await expect(nextData(newcomer, 300)).rejects.toThrow(/no data/);
+    expect(
+      upstreamSockets.size,
+      "a connection opened during the partition reached the server",
+    ).toBe(0);
+
+    // Healing resets the partitioned connections; new ones are forwarded again.
+    const closed = Promise.all(
+      [client, newcomer].map((s) => new Promise<void>((r) => s.once("close", () => r()))),
+    );
+    await closed;
+    const again = await connect(proxy.port);
+    again.write("b");
+    expect(await nextData(again, 2_000)).toBe("b");
+    again.destroy();
+    await proxy.close();
+  });
+
+  it("heal() ends a partition at once", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
+    const client = await connect(proxy.port);
+    client.on("error", () => {});
+    proxy.partition();
+    const closed = new Promise<void>((r) => client.once("close", () => r()));
+    proxy.heal();
+    await closed;
+    const again = await connect(proxy.port);
+    again.write("c");
+    expect(await nextData(again, 2_000)).toBe("c");
+    again.destroy();
+    await proxy.close();
+  });
+
   it("close() refuses new connections and is idempotent", async () => {
     const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
     await proxy.close();

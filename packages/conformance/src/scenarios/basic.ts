@@ -122,5 +122,34 @@ export function basicScenarios(s: SuiteContext): void {
       },
       s.testTimeout,
     );
+
+    it(
+      "mutual exclusion: releasing one key frees only that key, the provider's other keys stay held",
+      async () => {
+        // A backend with one session per provider can free every lock of the session at once
+        // (PostgreSQL's pg_advisory_unlock_all(), MySQL's RELEASE_ALL_LOCKS()): releasing keys
+        // one at a time, with the others still held, is what shows it.
+        const [a, b] = await s.providers(2);
+        const keys = Array.from({ length: 3 }, (_, i) => s.key(`one-of-many-${i}`));
+        const handles = [];
+        for (const key of keys) {
+          handles.push(await within(a!.getLock(key).acquire(), s.prompt, "acquire of a free key"));
+        }
+        for (let i = 0; i < keys.length; i++) {
+          await within(handles[i]!.release(), s.prompt, `release of key ${i}`);
+          expect(await s.isFree(b!, keys[i]!), `key ${i} stayed blocked after its release`).toBe(
+            true,
+          );
+          for (let j = i + 1; j < keys.length; j++) {
+            expect(
+              await s.isFree(b!, keys[j]!),
+              `releasing key ${i} freed key ${j}, which is still held`,
+            ).toBe(false);
+            expect(handles[j]!.lost, `releasing key ${i} marked key ${j} lost`).toBe(false);
+          }
+        }
+      },
+      s.testTimeout,
+    );
   });
 }

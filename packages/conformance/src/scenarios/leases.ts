@@ -1,3 +1,4 @@
+import diagnosticsChannel from "node:diagnostics_channel";
 import { describe, expect, it } from "vitest";
 import { aborted, settle, sleep, within } from "../async.js";
 import type { SuiteContext } from "../context.js";
@@ -106,6 +107,45 @@ export function leaseScenarios(s: SuiteContext): void {
         expect(await s.isFree(b!, key), "extend() did not renew the lease").toBe(false);
         expect(handle.lost).toBe(false);
         await handle.release();
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "auto-extension: a lock without ttl leases for the default 30 s, and extend() without ttl renews to the lock's ttl",
+      async (ctx) => {
+        const provider = await s.provider();
+        if (!provider.capabilities.leases) ctx.skip(noLeases);
+        const key = s.key("default-ttl");
+        const ownKey = s.key("own-ttl");
+        const ttls: unknown[] = [];
+        const listener = (message: unknown) => {
+          const m = message as { key?: unknown; ttl?: unknown; automatic?: unknown };
+          if ((m.key === key || m.key === ownKey) && m.automatic === false) ttls.push(m.ttl);
+        };
+        diagnosticsChannel.subscribe("locks:extend", listener);
+        try {
+          const handle = await provider.getLock(key, { autoExtend: false }).acquire();
+          // Three minimal leases later, a default (30 s) lease is still held.
+          await sleep(s.minTtl * 3);
+          expect(
+            await s.isFree((await s.provider())!, key),
+            "the default lease ran out early",
+          ).toBe(false);
+          await within(handle.extend(), s.prompt, "extend() without ttl");
+          const own = await provider
+            .getLock(ownKey, { ttl: s.minTtl * 5, autoExtend: false })
+            .acquire();
+          await within(own.extend(), s.prompt, "extend() of a lock with its own ttl");
+          expect(ttls, "locks:extend { ttl } of extend() without ttl").toEqual([
+            30_000,
+            s.minTtl * 5,
+          ]);
+          await handle.release();
+          await own.release();
+        } finally {
+          diagnosticsChannel.unsubscribe("locks:extend", listener);
+        }
       },
       s.testTimeout,
     );

@@ -1,9 +1,10 @@
 import type { LockHandle, LockProvider } from "@locks/core";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, type TestContext } from "vitest";
 import { aborted, settle, sleep, within } from "../async.js";
 import type { SuiteContext } from "../context.js";
 import { isErrorNamed } from "../error-match.js";
 import { SKIP } from "../skip-reasons.js";
+import { recordOutcome } from "./annotate.js";
 import { expectErrorNamed } from "./expect-error.js";
 
 /**
@@ -22,12 +23,15 @@ export function lostLockScenarios(s: SuiteContext): void {
    * and can extend; a lost one lets another node in.
    */
   async function expectConsistent(
+    ctx: TestContext,
+    fault: string,
     holder: LockHandle,
     holderProvider: LockProvider,
     other: LockProvider,
     key: string,
   ): Promise<void> {
     await sleep(noticeWithin());
+    await recordOutcome(ctx, `${fault}: the lock was ${holder.lost ? "reported lost" : "kept"}`);
     if (holder.lost) {
       expect(isErrorNamed(holder.signal.reason, "LockLostError")).toBe(true);
       const next = await within(
@@ -65,6 +69,7 @@ export function lostLockScenarios(s: SuiteContext): void {
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();
         await breakLock!(key);
         const reason = await aborted(handle.signal, noticeWithin(), "signal after breakLock");
+        await recordOutcome(ctx, "breakLock: the lock was reported lost");
         expect(isErrorNamed(reason, "LockLostError"), `signal reason: ${String(reason)}`).toBe(
           true,
         );
@@ -94,7 +99,7 @@ export function lostLockScenarios(s: SuiteContext): void {
         const key = s.key("lost-drop");
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();
         await dropConnections!(a!);
-        await expectConsistent(handle, a!, b!, key);
+        await expectConsistent(ctx, "dropConnections", handle, a!, b!, key);
       },
       faultTimeout(),
     );
@@ -108,7 +113,7 @@ export function lostLockScenarios(s: SuiteContext): void {
         const key = s.key("lost-restart");
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();
         await restartBackend!();
-        await expectConsistent(handle, a!, b!, key);
+        await expectConsistent(ctx, "restartBackend", handle, a!, b!, key);
       },
       faultTimeout(),
     );
@@ -123,7 +128,7 @@ export function lostLockScenarios(s: SuiteContext): void {
         const handle = await a!.getLock(key, { ttl: leaseTtl() }).acquire();
         // Longer than the lease: renewals cannot get through, so the lease may run out.
         await pauseBackend!(leaseTtl() * 2);
-        await expectConsistent(handle, a!, b!, key);
+        await expectConsistent(ctx, "pauseBackend", handle, a!, b!, key);
       },
       faultTimeout(),
     );

@@ -55,6 +55,30 @@ export function ownershipScenarios(s: SuiteContext): void {
     return { stale, fresh, probe: probe!, key };
   }
 
+  /**
+   * A is stale because its lock was broken and the *same* provider took the key again. With one
+   * session per provider, a backend that checks ownership by session instead of by grant lets the
+   * old handle free the new grant. The re-acquire is a `tryAcquire()` (timeout 0), which reaches
+   * the backend even while this provider still believes it holds the key; leases are long and not
+   * renewed, so only the backend's ownership check protects the new grant. Runs with or without
+   * leases: `breakLock` is all it needs.
+   */
+  async function staleBySameProvider(
+    breakLock: (key: string) => Promise<void>,
+  ): Promise<{ stale: LockHandle; fresh: LockHandle; probe: LockProvider; key: string }> {
+    const [a, probe] = await s.providers(2);
+    const key = s.key("stale-same-provider");
+    const stale = await a!.getLock(key, { ttl: s.ms(30_000), autoExtend: false }).acquire();
+    await breakLock(key);
+    const fresh = await within(
+      a!.getLock(key, { ttl: s.ms(30_000) }).tryAcquire(),
+      s.prompt,
+      "tryAcquire on the same provider after breakLock",
+    );
+    expect(fresh, "the same provider could not take the broken lock again").toBeDefined();
+    return { stale, fresh: fresh!, probe: probe!, key };
+  }
+
   describe("ownership", () => {
     it(
       "ownership: a stale holder whose lease ran out cannot release the new holder's lock",
@@ -117,6 +141,47 @@ export function ownershipScenarios(s: SuiteContext): void {
         await aborted(stale.signal, s.prompt, "the taken-over handle's signal");
         expect(stale.lost).toBe(true);
         await expectStillHeld(probe, key, "the old holder's extend() disturbed the new holder");
+        await fresh.release();
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "ownership: after a takeover by the same provider (breakLock, re-acquire) the old handle cannot release the new grant",
+      async (ctx) => {
+        const breakLock = s.faults.breakLock;
+        if (!breakLock) ctx.skip(SKIP.noHook("breakLock"));
+        const { stale, fresh, probe, key } = await staleBySameProvider(breakLock!);
+        const outcome = await settle(() => within(stale.release(), s.prompt, "stale release"));
+        expect(outcome.ok, "release() of a taken-over handle must resolve, not throw").toBe(true);
+        await expectStillHeld(
+          probe,
+          key,
+          "the old handle's release freed its provider's new grant",
+        );
+        expect(fresh.lost, "the old handle's release marked the new grant lost").toBe(false);
+        await within(fresh.extend(), s.prompt, "extend of the new grant");
+        await fresh.release();
+        expect(await s.isFree(probe, key), "the new grant's own release did not free it").toBe(
+          true,
+        );
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "ownership: after a takeover by the same provider (breakLock, re-acquire) the old handle cannot extend the new grant",
+      async (ctx) => {
+        const breakLock = s.faults.breakLock;
+        if (!breakLock) ctx.skip(SKIP.noHook("breakLock"));
+        const { stale, fresh, probe, key } = await staleBySameProvider(breakLock!);
+        const outcome = await settle(() => within(stale.extend(), s.prompt, "stale extend"));
+        expectErrorNamed(outcome, "LockLostError", "extend() of the taken-over handle");
+        await aborted(stale.signal, s.prompt, "the taken-over handle's signal");
+        expect(stale.lost).toBe(true);
+        await within(stale.release(), s.prompt, "release of the taken-over handle");
+        await expectStillHeld(probe, key, "the old handle's extend/release freed the new grant");
+        expect(fresh.lost, "the old handle's extend marked the new grant lost").toBe(false);
         await fresh.release();
       },
       s.testTimeout,

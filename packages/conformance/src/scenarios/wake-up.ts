@@ -66,5 +66,28 @@ export function wakeUpScenarios(s: SuiteContext): void {
       },
       s.ms(120_000),
     );
+
+    it(
+      "local queue: waiters on one provider get the lock in the order they called acquire (FIFO)",
+      async () => {
+        const [holder, waiting] = await s.providers(2);
+        const key = s.key("local-fifo");
+        const first = await holder!.getLock(key).acquire();
+        const order: number[] = [];
+        const waits = Array.from({ length: 4 }, async (_, i) => {
+          // 20 ms apart: the calls reach the provider's local queue in this order.
+          await sleep(s.ms(20) * i);
+          const handle = await waiting!.getLock(key).acquire({ timeout: s.ms(60_000) });
+          order.push(i);
+          await sleep(s.ms(5));
+          await handle.release();
+        });
+        await sleep(s.ms(20) * 4 + s.ms(50));
+        await first.release();
+        await within(Promise.all(waits), s.patient * 2, "the queued waiters");
+        expect(order, "grant order of the queued callers").toEqual([0, 1, 2, 3]);
+      },
+      s.testTimeout,
+    );
   });
 }
