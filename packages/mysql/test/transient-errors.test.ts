@@ -1,9 +1,12 @@
 import { LockTimeoutError } from "@locks/core";
+import { startTcpProxy } from "@locks/testing";
 import type mysql from "mysql2/promise";
 import { describe, expect, it } from "vitest";
+import { isRetryableMySqlError } from "../src/retryable.js";
 import {
   admin,
   eventually,
+  later,
   provider,
   server,
   skipReason,
@@ -53,21 +56,32 @@ describe.skipIf(reason !== undefined)(suite, () => {
     await (handle as { release(): Promise<void> }).release();
   });
 
-  it("a wait whose connections keep dying ends with LockTimeoutError, the last error as cause", async () => {
-    const [a, b] = [provider(), provider()];
+  it("a wait whose server becomes unreachable ends with LockTimeoutError, the last error as cause", async () => {
+    const proxy = await startTcpProxy({ host: server!.host, port: server!.port });
+    let closed = false;
+    later(async () => {
+      if (!closed) await proxy.close();
+    });
+    const url = new URL(server!.url);
+    url.hostname = proxy.host;
+    url.port = String(proxy.port);
+    const [a, b] = [provider(), provider({ url: url.href })];
     const connection = await admin();
-    const key = uniqueKey("kill-timeout");
+    const key = uniqueKey("unreachable");
     const held = await a.getLock(key).acquire();
     const started = performance.now();
     const waiting = b
       .getLock(key)
       .acquire({ timeout: 1_500 })
       .catch((error: unknown) => error);
-    await kill(connection, await waitingConnection(connection, b));
+    await waitingConnection(connection, b);
+    // Every connection is reset and every new one refused, until the wait's time has run out.
+    closed = true;
+    await proxy.close();
     const error = await waiting;
     const elapsed = performance.now() - started;
     expect(error).toBeInstanceOf(LockTimeoutError);
-    expect((error as LockTimeoutError).cause).toBeDefined();
+    expect(isRetryableMySqlError((error as LockTimeoutError).cause)).toBe(true);
     expect(elapsed).toBeGreaterThan(1_400);
     expect(elapsed).toBeLessThan(5_000);
     await held.release();
