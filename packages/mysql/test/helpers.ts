@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { backendKey } from "@locks/core/backend";
 import { mysqlServer, unavailableReason } from "@locks/testing";
 import mysql from "mysql2/promise";
 import { afterEach } from "vitest";
@@ -60,7 +61,9 @@ export async function scalar(connection: mysql.Connection, sql: string, values: 
 
 /** The server id of the connection holding `key`'s lock, or null. */
 export async function holderOf(connection: mysql.Connection, key: string): Promise<number | null> {
-  const id = await scalar(connection, "SELECT IS_USED_LOCK(?)", [mysqlLockName(key)]);
+  const id = await scalar(connection, "SELECT IS_USED_LOCK(?)", [
+    mysqlLockName(backendKey("", key)),
+  ]);
   return id === null || id === undefined ? null : Number(id);
 }
 

@@ -1,6 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { LockLostError, LockTimeoutError } from "@locks/core";
+import { backendKey } from "@locks/core/backend";
 import { startTcpProxy } from "@locks/testing";
 import mysql from "mysql2";
 import type mysqlPromise from "mysql2/promise";
@@ -382,7 +383,7 @@ describe.skipIf(!server)(suite, () => {
       const locks = provider({ pool });
       const key = uniqueKey("deadlock");
       const other = await admin();
-      await other.query("SELECT GET_LOCK(?, 0)", [mysqlLockName(key)]);
+      await other.query("SELECT GET_LOCK(?, 0)", [mysqlLockName(backendKey("", key))]);
       const otherWait = other.query("SELECT GET_LOCK(?, 10)", [appLock]).catch(() => {});
       await new Promise((resolve) => setTimeout(resolve, 200));
       const outcome = await locks
