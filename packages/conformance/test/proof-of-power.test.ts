@@ -46,6 +46,11 @@ const BROKEN: Record<string, RegExp[]> = {
     /^auto-extension: a held lock outlives several ttls/,
   ],
   "broken-lost-wake-ups": [/^waiter wake-up: every waiter gets the lock in turn, no lost wake-ups/],
+  "broken-overflowing-limits": [
+    /^limits: ttl 1e20 rejects with a RangeError naming ttl/,
+    /^limits: a finite timeout above 2\^31-1 ms keeps waiting/,
+  ],
+  "broken-gives-up-on-drop": [/^transient errors: a wait survives dropConnections of the waiter/],
   "broken-release-all": [
     /^mutual exclusion: releasing one key frees only that key, the provider's other keys stay held/,
   ],

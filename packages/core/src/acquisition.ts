@@ -6,6 +6,7 @@ import type { LockBackend, WaitTuning } from "./lock-backend.js";
 import { now } from "./monotonic.js";
 import { settleFirst, TIMED_OUT } from "./race.js";
 import { isTransientNetworkError } from "./retryable.js";
+import { MAX_TIMER_DELAY } from "./timers.js";
 
 /** One acquisition as core runs it. */
 export interface WaitRequest {
@@ -93,7 +94,9 @@ class Wait {
   /**
    * Strategy for backends with `acquireBlocking` (MySQL `GET_LOCK`): the server queues the waiter
    * and answers when the lock is granted or the time ran out, so core does not poll. On abort the
-   * backend gets a grace period to stop its server-side wait (see `graceOnAbort`).
+   * backend gets a grace period to stop its server-side wait (see `graceOnAbort`). A finite wait
+   * is handed over in pieces of at most 2³¹−1 ms, so that a backend's own timers cannot overflow
+   * (Node fires a longer `setTimeout` after 1 ms); the next piece follows while time is left.
    */
   async waitNatively(): Promise<WaitOutcome> {
     const { key, ttl, signal } = this.request;
@@ -102,15 +105,22 @@ class Wait {
     for (;;) {
       try {
         const sentAt = now();
+        const left = this.left();
+        const piece = Number.isFinite(left) ? Math.min(left, MAX_TIMER_DELAY) : left;
         const lease = await graceOnAbort(
-          blocking.call(this.backend, key, ttl, this.left(), signal),
+          blocking.call(this.backend, key, ttl, piece, signal),
           signal,
           onLate,
         );
-        if (lease === undefined) return {};
-        const grant = usableGrant(this.backend, lease, sentAt, ttl);
-        if (grant) return { grant };
         this.lastError = undefined;
+        if (lease === undefined) {
+          if (this.left() <= 0) return {};
+          // A whole piece waited: the next one starts at once. One that ended early backs off.
+          if (now() - sentAt >= piece) continue;
+        } else {
+          const grant = usableGrant(this.backend, lease, sentAt, ttl);
+          if (grant) return { grant };
+        }
       } catch (error) {
         this.keepWaitingAfter(error);
       }

@@ -68,6 +68,36 @@ describe("timeouts above Node's timer limit", () => {
     await b.close();
   });
 
+  it("a native blocking wait is handed a finite timeout in pieces a Node timer can hold", async () => {
+    const timeouts: number[] = [];
+    const backend: LockBackend = {
+      name: "blocking",
+      capabilities: { fencing: false, leases: false, distributed: true, notifications: true },
+      tryAcquire: async () => undefined,
+      acquireBlocking: (_key, _ttl, timeout, signal) => {
+        timeouts.push(timeout);
+        return new Promise((_resolve, reject) => {
+          signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        });
+      },
+      extend: async () => "renewed",
+      release: async () => true,
+      close: async () => {},
+    };
+    const provider = createLockProvider(backend);
+    const controller = new AbortController();
+    const waiting = provider
+      .getLock("k")
+      .acquire({ timeout: NODE_TIMER_LIMIT * 2, signal: controller.signal });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    controller.abort(new Error("stop"));
+    await expect(waiting).rejects.toThrow("stop");
+    expect(timeouts).toHaveLength(1);
+    expect(timeouts[0]).toBeLessThanOrEqual(NODE_TIMER_LIMIT);
+    expect(timeouts[0]).toBeGreaterThan(NODE_TIMER_LIMIT - 1_000);
+    await provider.close();
+  });
+
   it("a chained timer fires only when its whole delay has passed", async () => {
     let fired = false;
     const timer = startTimer(NODE_TIMER_LIMIT * 3, () => {
