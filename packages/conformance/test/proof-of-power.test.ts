@@ -108,8 +108,9 @@ beforeAll(async () => {
     await vitest.close();
   }
   // All fixtures run in parallel on two workers; the slowest (a tryAcquire that waits) takes
-  // about 40 s because each of its hangs is cut at the suite's 2 s bound.
-}, 300_000);
+  // about 40 s because each of its hangs is cut at the suite's 2 s bound. The whole run takes
+  // about 150 s on a quiet machine; the bound leaves room for a loaded one.
+}, 600_000);
 
 describe("broken providers fail the scenario named for the broken guarantee", () => {
   it.for(Object.entries(BROKEN))(

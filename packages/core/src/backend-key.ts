@@ -16,7 +16,7 @@ export function backendKey(prefix: string, key: string): string {
 }
 
 /** Longest accepted provider prefix, in bytes of UTF-8. */
-export const MAX_PREFIX_BYTES = MAX_KEY_BYTES;
+const MAX_PREFIX_BYTES = MAX_KEY_BYTES;
 
 /** Validates the provider's `prefix` option: a well-formed string (may be empty) of at most 1 KiB. */
 export function checkPrefix(value: unknown): string {

@@ -3,8 +3,7 @@
  * {@link LockBackend} over your driver and pass it to {@link createLockProvider}.
  */
 
-export { backendKey, checkPrefix, MAX_PREFIX_BYTES } from "./backend-key.js";
-export { Backoff } from "./backoff.js";
+export { backendKey } from "./backend-key.js";
 export type { BackendLease, ExtendResult, LockBackend, WaitTuning } from "./lock-backend.js";
 export {
   BackendLockProvider,
