@@ -545,7 +545,7 @@ describe.skipIf(!server)(suite, () => {
       );
       const key = uniqueKey("innodb");
       await connection.query(`INSERT INTO \`${table}\` (name, fence) VALUES (?, 41)`, [
-        mysqlLockName(key),
+        mysqlLockName(backendKey("", key)),
       ]);
       const locks = provider({ fenceTable: table });
       const handle = await locks.getLock(key).acquire();
