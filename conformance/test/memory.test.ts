@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
 import { MemoryLockStore } from "@locks/core";
+import { backendKey } from "@locks/core/backend";
 import { createProvider } from "../providers/memory.js";
 
 describeLockProvider({
@@ -9,7 +10,7 @@ describeLockProvider({
   faults: {
     // Every provider built by createProvider shares the process-wide default store.
     breakLock: async (key) => {
-      MemoryLockStore.default.breakLock(key);
+      MemoryLockStore.default.breakLock(backendKey("", key));
     },
   },
   child: {

@@ -33,6 +33,9 @@ export function onLines(socket: Socket, handle: (line: string) => void): void {
   });
 }
 
+/** How long (ms) a client's new connections are refused after {@link TcpLockServer.dropConnections}. */
+const REFUSE_AFTER_DROP = 300;
+
 /** The server side; lives in the test process. */
 export class TcpLockServer {
   private readonly store = new MemoryLockStore();
@@ -40,6 +43,8 @@ export class TcpLockServer {
   private readonly clients = new Map<string, Set<Socket>>();
   private readonly sockets = new Set<Socket>();
   private readonly partitioned = new Set<string>();
+  /** Client id → monotonic time until which its new connections are refused. */
+  private readonly refused = new Map<string, number>();
   private paused: Promise<void> | undefined;
 
   private constructor(private readonly server: Server) {}
@@ -64,8 +69,13 @@ export class TcpLockServer {
     this.store.breakLock(key);
   }
 
-  /** Destroys every connection of one client (one provider). */
+  /**
+   * Destroys every connection of one client (one provider) and, like a failover that takes a
+   * moment, refuses its new connections for {@link REFUSE_AFTER_DROP} ms: requests in that window
+   * fail with a connection error, which a wait must ride out.
+   */
   async dropConnections(client: string): Promise<void> {
+    this.refused.set(client, performance.now() + REFUSE_AFTER_DROP);
     for (const socket of this.clients.get(client) ?? []) socket.destroy();
   }
 
@@ -119,6 +129,10 @@ export class TcpLockServer {
       queue = queue.then(async () => {
         await this.paused;
         if (request.op === "hello") {
+          if ((this.refused.get(request.client) ?? 0) > performance.now()) {
+            socket.destroy();
+            return;
+          }
           client = request.client;
           const set = this.clients.get(client) ?? new Set<Socket>();
           this.clients.set(client, set);

@@ -13,7 +13,12 @@ import { randomUUID } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { connect, type Socket } from "node:net";
 import type { LockProvider } from "@locks/core";
-import { type BackendLease, createLockProvider, type LockBackend } from "@locks/core/backend";
+import {
+  type BackendLease,
+  createLockProvider,
+  type ExtendResult,
+  type LockBackend,
+} from "@locks/core/backend";
 import { onLines, type Reply } from "./tcp-lock-server.js";
 
 /**
@@ -106,7 +111,10 @@ export class TcpLockClient extends EventEmitter {
   }
 }
 
-/** The backend: one primitive per method over the driver. Keys arrive with the prefix applied. */
+/**
+ * The backend: one primitive per method over the driver. Keys arrive as backend keys
+ * (`backendKey(prefix, key)`, injective), ready to store as they are.
+ */
 export class TemplateBackend implements LockBackend {
   readonly name = "template";
   // What the backend guarantees; each capability switches core behaviour and suite scenarios.
@@ -148,17 +156,18 @@ export class TemplateBackend implements LockBackend {
   }
 
   /**
-   * Renews this lease to `ttl` ms, checked against the lease's own token: `false` only when it is
-   * definitely not held any more (another grant, or gone); a failure to find out throws.
+   * Renews this lease to `ttl` ms, checked against the lease's own token: `"lost"` only when it is
+   * definitely not held any more (another grant, or gone); a failure to find out throws (core
+   * reads it as `"unknown"` and retries until the lease's deadline).
    */
-  async extend(lease: BackendLease, ttl: number): Promise<boolean> {
+  async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
     const result = await this.client.request({
       op: "extend",
       key: lease.key,
       token: lease.token,
       ttl,
     });
-    return result === true;
+    return result === true ? "renewed" : "lost";
   }
 
   /**

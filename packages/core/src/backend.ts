@@ -3,8 +3,8 @@
  * {@link LockBackend} over your driver and pass it to {@link createLockProvider}.
  */
 
-export { Backoff } from "./backoff.js";
-export type { BackendLease, LockBackend, WaitTuning } from "./lock-backend.js";
+export { backendKey } from "./backend-key.js";
+export type { BackendLease, ExtendResult, LockBackend, WaitTuning } from "./lock-backend.js";
 export {
   BackendLockProvider,
   createLockProvider,
@@ -13,4 +13,14 @@ export {
 export { now } from "./monotonic.js";
 export { checkOptionKeys } from "./option-keys.js";
 export { settleFirst, TIMED_OUT } from "./race.js";
-export { assertValidKey, checkBoolean, checkDuration, MAX_KEY_BYTES } from "./validation.js";
+export { isTransientNetworkError } from "./retryable.js";
+export {
+  assertValidKey,
+  checkBoolean,
+  checkDuration,
+  checkTimeout,
+  checkTtl,
+  MAX_KEY_BYTES,
+  MAX_TIMEOUT,
+  MAX_TTL,
+} from "./validation.js";

@@ -43,6 +43,12 @@ export interface ReleaseMessage {
   readonly backend: string;
   /** Milliseconds the lock was held. */
   readonly heldMs: number;
+  /**
+   * Whether the backend still held the lease when it was released: false means it had already
+   * expired or been taken over (the critical section may have overlapped another holder);
+   * undefined when the release failed.
+   */
+  readonly stillHeld: boolean | undefined;
 }
 
 /** Published on `locks:extend`. */
@@ -52,7 +58,11 @@ export interface ExtendMessage {
   /** New lease in milliseconds. */
   readonly ttl: number;
   readonly automatic: boolean;
-  readonly outcome: "extended" | "lost" | "error";
+  /**
+   * `extended`: renewed (or, without leases, checked and still held); `lost`: no longer held;
+   * `unknown`: the backend could not tell; `error`: it threw (treated like `unknown`).
+   */
+  readonly outcome: "extended" | "lost" | "unknown" | "error";
   readonly error?: unknown;
 }
 

@@ -25,5 +25,5 @@ export type {
   LockOptions,
   LockProvider,
 } from "./types.js";
-export { MAX_KEY_BYTES } from "./validation.js";
+export { MAX_KEY_BYTES, MAX_TIMEOUT, MAX_TTL } from "./validation.js";
 export { withLock } from "./with-lock.js";

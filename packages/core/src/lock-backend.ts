@@ -1,11 +1,23 @@
 import type { LockCapabilities } from "./types.js";
 
 /**
+ * What a renewal found out. Core acts on it the same way for every backend:
+ * - `"renewed"`: the lease is valid for the requested ttl from when the call was sent (for a
+ *   backend without leases: the lock was checked and is still held);
+ * - `"lost"`: the lock is definitely not held any more: core marks the handle lost at once;
+ * - `"unknown"`: the backend could not tell (transient error, no quorum): core retries until the
+ *   lease's known deadline passes, then marks the handle lost.
+ *
+ * An `extend` that throws counts as `"unknown"`.
+ */
+export type ExtendResult = "renewed" | "lost" | "unknown";
+
+/**
  * What a backend grants on a successful attempt. Opaque to core except for these fields;
  * backends may subclass it to keep their own state (a dedicated connection, per-node results…).
  */
 export interface BackendLease {
-  /** The backend key (provider prefix already applied). */
+  /** The backend key: `backendKey` of the provider's prefix and the lock's key. */
   readonly key: string;
   /** Random owner token that proves ownership to the backend. */
   readonly token: string;
@@ -28,8 +40,8 @@ export interface WaitTuning {
 
 /**
  * The primitive a backend implements; `@locks/core` builds waiting, renewal, the lost signal,
- * validation and diagnostics on top of it (see `createLockProvider`). All keys passed here
- * already carry the provider's prefix.
+ * validation and diagnostics on top of it (see `createLockProvider`). Keys passed here are
+ * backend keys: `backendKey` of the provider's prefix and the lock's key.
  *
  * Methods may throw any error; core wraps driver errors in `LockBackendError` unless they are
  * already a `LockError`.
@@ -62,11 +74,26 @@ export interface LockBackend {
     signal: AbortSignal,
   ): Promise<BackendLease | undefined>;
 
-  /** Renews the lease to `ttl` ms (or checks it is still held). Resolves `false` when not held. */
-  extend(lease: BackendLease, ttl: number): Promise<boolean>;
+  /**
+   * Renews the lease to `ttl` ms (or, without leases, checks it is still held) and says what it
+   * found (see {@link ExtendResult}). Throwing means `"unknown"`.
+   */
+  extend(lease: BackendLease, ttl: number): Promise<ExtendResult>;
 
-  /** Releases the lease if still held by it. Resolves whether it was held. Must not touch another owner's lock. */
+  /**
+   * Releases the lease if still held by it. Resolves whether it was still held (published as
+   * `stillHeld` in the `locks:release` diagnostics event). Must not touch another owner's lock.
+   */
   release(lease: BackendLease): Promise<boolean>;
+
+  /**
+   * Optional: whether an error thrown by `tryAcquire`, `acquireBlocking` or `onReleased` is
+   * transient (a dropped connection, a failover), so that a wait with time left backs off and
+   * tries again instead of failing. Default: `isTransientNetworkError` (Node socket error
+   * codes such as `ECONNRESET` anywhere in the `cause` chain). Errors that retrying cannot fix
+   * (authentication, configuration, a closed provider) must answer false.
+   */
+  isRetryable?(error: unknown): boolean;
 
   /**
    * Optional: calls `listener` when `key` is probably free (released, expired). Resolves, with an

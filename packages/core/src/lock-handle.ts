@@ -1,9 +1,12 @@
+import type { Grant } from "./attempt.js";
 import { publish } from "./diagnostics.js";
 import { LockBackendError, LockError, LockLostError } from "./errors.js";
-import type { BackendLease, LockBackend } from "./lock-backend.js";
+import type { BackendLease, ExtendResult, LockBackend } from "./lock-backend.js";
+import type { LockSettings } from "./lock-engine.js";
 import { now } from "./monotonic.js";
+import { startTimer, type Timer } from "./timers.js";
 import type { LockHandle } from "./types.js";
-import { checkDuration } from "./validation.js";
+import { checkTtl } from "./validation.js";
 
 /** What a handle needs from the provider that created it. */
 export interface HandleOwner {
@@ -14,70 +17,82 @@ export interface HandleOwner {
 
 type State = "held" | "lost" | "released";
 
+/** Shortest delay (ms) before retrying a renewal whose outcome was unknown. */
+const MIN_RETRY_DELAY = 50;
+
 /**
  * A held lock. Owns the lease monitor: background renewal every ttl/3 (single-flight, never
- * throwing from a timer), the expiry deadline on the local monotonic clock, and the lost signal.
+ * throwing from a timer), the lease's deadline on the local monotonic clock, and the lost signal.
+ *
+ * The deadline is checked whenever `lost`, `signal` or `held` is read, not only when the expiry
+ * timer fires: after a stall longer than the lease (GC pause, CPU-bound code, SIGSTOP), the
+ * handle reports the loss at once instead of at the next timers phase.
  */
 export class Handle implements LockHandle {
   readonly key: string;
+  readonly backendKey: string;
   readonly fencingToken: bigint | undefined;
+  readonly lease: BackendLease;
+  private readonly owner: HandleOwner;
+  private readonly backend: LockBackend;
   private readonly controller = new AbortController();
+  private readonly autoExtend: boolean;
+  private readonly acquiredAt = now();
+  private readonly stopWatching: (() => void) | undefined;
   private state: State = "held";
   private ttl: number;
-  /** Monotonic time after which the lease may have expired on the backend. */
+  /** Monotonic time after which the lease may have expired on the backend (Infinity without leases). */
   private expiresAt: number;
-  private renewTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  private renewTimer: Timer | undefined;
+  private expiryTimer: Timer | undefined;
   private inflight: Promise<void> | undefined;
   private releasing: Promise<void> | undefined;
-  private readonly stopWatching: (() => void) | undefined;
-  private readonly acquiredAt = now();
 
-  constructor(
-    private readonly owner: HandleOwner,
-    key: string,
-    /** The key as the backend sees it (provider prefix applied). */
-    readonly backendKey: string,
-    readonly lease: BackendLease,
-    ttl: number,
-    private readonly autoExtend: boolean,
-    /** Monotonic time the successful attempt was sent: the lease is counted from then. */
-    sentAt: number,
-  ) {
-    this.key = key;
-    this.ttl = ttl;
-    this.fencingToken = lease.fencingToken;
-    this.expiresAt = sentAt + (lease.validity ?? ttl);
-    const backend = owner.backend;
-    this.stopWatching = backend.watchLease?.(lease, (reason, cause) =>
+  constructor(owner: HandleOwner, lock: LockSettings, grant: Grant) {
+    this.owner = owner;
+    this.backend = owner.backend;
+    this.key = lock.key;
+    this.backendKey = lock.backendKey;
+    this.ttl = lock.ttl;
+    this.autoExtend = lock.autoExtend;
+    this.lease = grant.lease;
+    this.fencingToken = grant.lease.fencingToken;
+    const leases = this.backend.capabilities.leases;
+    this.expiresAt = leases
+      ? grant.sentAt + (grant.lease.validity ?? lock.ttl)
+      : Number.POSITIVE_INFINITY;
+    this.stopWatching = this.backend.watchLease?.(this.lease, (reason, cause) =>
       this.markLost(reason, cause),
     );
-    if (backend.capabilities.leases) {
+    if (leases) {
       this.armExpiry();
-      if (autoExtend) this.scheduleRenewal(this.ttl / 3);
+      if (this.autoExtend) this.scheduleRenewal(this.ttl / 3);
     } else {
-      this.scheduleRenewal(backend.validateInterval ?? 1_000);
+      this.scheduleRenewal(this.validateInterval());
     }
   }
 
   get signal(): AbortSignal {
+    this.checkDeadline();
     return this.controller.signal;
   }
 
   get lost(): boolean {
+    this.checkDeadline();
     return this.state === "lost";
   }
 
-  /** True while the handle believes it holds the lock. */
+  /** True while the handle believes it holds the lock (and its lease's deadline has not passed). */
   get held(): boolean {
+    this.checkDeadline();
     return this.state === "held";
   }
 
   async extend(ttl?: number): Promise<void> {
-    const lease = ttl === undefined ? this.ttl : checkDuration(ttl, "ttl");
-    if (this.state !== "held") throw this.notHeldError();
+    const lease = ttl === undefined ? this.ttl : checkTtl(ttl);
+    if (!this.held) throw this.notHeldError();
     await this.inflight;
-    if (this.state !== "held") throw this.notHeldError();
+    if (!this.held) throw this.notHeldError();
     await this.renew(lease, false);
   }
 
@@ -97,20 +112,28 @@ export class Handle implements LockHandle {
     if (this.state !== "held") return;
     this.state = "lost";
     this.stopTimers();
-    const error = new LockLostError(this.key, this.owner.backend.name, reason, cause);
-    publish.lost({ key: this.key, backend: this.owner.backend.name, error });
+    const error = new LockLostError(this.key, this.backend.name, reason, cause);
+    publish.lost({ key: this.key, backend: this.backend.name, error });
     this.owner.handleDone(this);
     this.controller.abort(error);
   }
 
+  /** Marks the handle lost if its lease's known deadline has passed. */
+  private checkDeadline(): void {
+    if (this.state === "held" && now() >= this.expiresAt) {
+      this.markLost("the lease expired before it was renewed");
+    }
+  }
+
   private async doRelease(): Promise<void> {
-    const wasHeld = this.state === "held";
+    const wasHeld = this.held;
     if (wasHeld) this.state = "released";
     this.stopTimers();
     await this.inflight;
-    const backend = this.owner.backend;
+    const backend = this.backend;
+    let stillHeld: boolean | undefined;
     try {
-      await backend.release(this.lease);
+      stillHeld = await backend.release(this.lease);
     } catch (error) {
       // A lost lock is gone already; only a release of a held lock reports a failure.
       if (wasHeld) {
@@ -129,15 +152,16 @@ export class Handle implements LockHandle {
           key: this.key,
           backend: backend.name,
           heldMs: now() - this.acquiredAt,
+          stillHeld,
         });
       }
     }
   }
 
   private notHeldError(): LockLostError {
-    if (this.signal.aborted && this.signal.reason instanceof LockLostError)
-      return this.signal.reason;
-    return new LockLostError(this.key, this.owner.backend.name, "the handle was released");
+    const reason: unknown = this.controller.signal.reason;
+    if (this.controller.signal.aborted && reason instanceof LockLostError) return reason;
+    return new LockLostError(this.key, this.backend.name, "the handle was released");
   }
 
   /** Single-flight renewal; `automatic` renewals never throw. */
@@ -152,88 +176,115 @@ export class Handle implements LockHandle {
   }
 
   private async doRenew(ttl: number, automatic: boolean): Promise<void> {
-    const backend = this.owner.backend;
+    const backend = this.backend;
     const sentAt = now();
-    let held: boolean;
+    let result: ExtendResult;
+    let error: unknown;
     try {
-      held = await backend.extend(this.lease, ttl);
-    } catch (error) {
-      publish.extend({
-        key: this.key,
-        backend: backend.name,
-        ttl,
-        automatic,
-        outcome: "error",
-        error,
-      });
-      if (!backend.capabilities.leases) {
-        // Connection-bound locks: a failed check means the connection, and so the lock, is gone.
-        this.markLost("the lock's connection failed", error);
-      } else if (automatic && this.state === "held") {
-        const left = this.expiresAt - now();
-        this.scheduleRenewal(Math.max(50, Math.min(this.ttl / 3, left / 2)));
-      }
-      if (automatic) return;
-      throw error instanceof LockError
-        ? error
-        : new LockBackendError(`Extending lock "${this.key}" failed (${backend.name})`, {
-            key: this.key,
-            backend: backend.name,
-            cause: error,
-          });
+      result = await backend.extend(this.lease, ttl);
+    } catch (thrown) {
+      result = "unknown";
+      error = thrown;
     }
-    if (this.state !== "held") {
+    publish.extend({
+      key: this.key,
+      backend: backend.name,
+      ttl,
+      automatic,
+      outcome: extendOutcome(result, error),
+      ...(error === undefined ? {} : { error }),
+    });
+    // An answer that arrives after the lease's deadline cannot revive the handle.
+    if (!this.held) {
       if (automatic) return;
       throw this.notHeldError();
     }
-    if (!held) {
-      publish.extend({ key: this.key, backend: backend.name, ttl, automatic, outcome: "lost" });
-      this.markLost("the lock is no longer held by this handle");
-      if (automatic) return;
-      throw this.notHeldError();
+    switch (result) {
+      case "renewed":
+        if (backend.capabilities.leases) {
+          this.ttl = ttl;
+          this.expiresAt = sentAt + ttl;
+          this.armExpiry();
+          if (this.autoExtend) this.scheduleRenewal(ttl / 3);
+        } else {
+          this.scheduleRenewal(this.validateInterval());
+        }
+        return;
+      case "lost":
+        this.markLost("the lock is no longer held by this handle", error);
+        if (automatic) return;
+        throw this.notHeldError();
+      case "unknown":
+        if (automatic) {
+          // Retry until the deadline passes; the expiry timer (or the next read) then marks the
+          // handle lost. Without leases there is no deadline: check again at the usual interval.
+          this.scheduleRenewal(
+            backend.capabilities.leases
+              ? Math.max(MIN_RETRY_DELAY, Math.min(this.ttl / 3, (this.expiresAt - now()) / 2))
+              : this.validateInterval(),
+          );
+          return;
+        }
+        throw error instanceof LockError
+          ? error
+          : new LockBackendError(
+              `Extending lock "${this.key}" failed (${backend.name}): ${
+                error === undefined
+                  ? "the backend could not tell whether it is held"
+                  : message(error)
+              }`,
+              { key: this.key, backend: backend.name, cause: error },
+            );
     }
-    publish.extend({ key: this.key, backend: backend.name, ttl, automatic, outcome: "extended" });
-    if (backend.capabilities.leases) {
-      this.ttl = ttl;
-      this.expiresAt = sentAt + ttl;
-      this.armExpiry();
-      if (this.autoExtend) this.scheduleRenewal(ttl / 3);
-    } else {
-      this.scheduleRenewal(backend.validateInterval ?? 1_000);
-    }
+  }
+
+  private validateInterval(): number {
+    return this.backend.validateInterval ?? 1_000;
   }
 
   private scheduleRenewal(delay: number): void {
-    if (this.renewTimer !== undefined) clearTimeout(this.renewTimer);
-    this.renewTimer = setTimeout(() => {
-      this.renewTimer = undefined;
-      if (this.state !== "held" || this.inflight) return;
-      void this.renew(this.ttl, true);
-    }, delay);
-    this.renewTimer.unref();
+    this.renewTimer?.cancel();
+    this.renewTimer = startTimer(
+      delay,
+      () => {
+        this.renewTimer = undefined;
+        if (!this.held || this.inflight) return;
+        void this.renew(this.ttl, true);
+      },
+      true,
+    );
   }
 
   private armExpiry(): void {
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
-    this.expiryTimer = setTimeout(
+    this.expiryTimer?.cancel();
+    this.expiryTimer = startTimer(
+      this.expiresAt - now(),
       () => {
         this.expiryTimer = undefined;
-        if (this.state === "held" && now() >= this.expiresAt) {
-          this.markLost("the lease expired before it was renewed");
-        } else if (this.state === "held") {
-          this.armExpiry();
-        }
+        if (this.held) this.armExpiry();
       },
-      Math.max(0, this.expiresAt - now()),
+      true,
     );
-    this.expiryTimer.unref();
   }
 
   private stopTimers(): void {
-    if (this.renewTimer !== undefined) clearTimeout(this.renewTimer);
-    if (this.expiryTimer !== undefined) clearTimeout(this.expiryTimer);
+    this.renewTimer?.cancel();
+    this.expiryTimer?.cancel();
     this.renewTimer = undefined;
     this.expiryTimer = undefined;
     this.stopWatching?.();
   }
+}
+
+function extendOutcome(
+  result: ExtendResult,
+  error: unknown,
+): "extended" | "lost" | "unknown" | "error" {
+  if (result === "renewed") return "extended";
+  if (result === "lost") return "lost";
+  return error === undefined ? "unknown" : "error";
+}
+
+function message(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,4 +1,4 @@
-import type { BackendLease, LockBackend } from "./lock-backend.js";
+import type { BackendLease, ExtendResult, LockBackend } from "./lock-backend.js";
 import { BackendLockProvider, type LockProviderOptions } from "./lock-provider.js";
 import { MemoryLockStore } from "./memory-store.js";
 
@@ -25,8 +25,8 @@ class MemoryBackend implements LockBackend {
     return granted && { key, ...granted };
   }
 
-  async extend(lease: BackendLease, ttl: number): Promise<boolean> {
-    return this.store.extend(lease.key, lease.token, ttl);
+  async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
+    return this.store.extend(lease.key, lease.token, ttl) ? "renewed" : "lost";
   }
 
   async release(lease: BackendLease): Promise<boolean> {

@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { EventEmitter } from "node:events";
 import { now } from "./monotonic.js";
+import { startTimer, type Timer } from "./timers.js";
 
 interface Entry {
   token: string;
   expiresAt: number;
-  timer: NodeJS.Timeout;
+  timer: Timer;
 }
 
 /**
@@ -20,7 +20,12 @@ export class MemoryLockStore {
   private readonly locks = new Map<string, Entry>();
   /** Last fencing token per key; never reset, so tokens only grow. */
   private readonly fences = new Map<string, bigint>();
-  private readonly released = new EventEmitter().setMaxListeners(0);
+  /**
+   * Release listeners per key. A plain map, not an `EventEmitter`: keys are user data, and an
+   * emitter gives some names a meaning of their own (emitting `"error"` without a listener
+   * throws; `"newListener"` fires on every subscription).
+   */
+  private readonly listeners = new Map<string, Set<() => void>>();
 
   /** Grants `key` for `ttl` ms if free or expired. */
   tryAcquire(key: string, ttl: number): { token: string; fencingToken: bigint } | undefined {
@@ -41,7 +46,7 @@ export class MemoryLockStore {
   extend(key: string, token: string, ttl: number): boolean {
     const current = this.live(key);
     if (current?.token !== token) return false;
-    clearTimeout(current.timer);
+    current.timer.cancel();
     current.expiresAt = now() + ttl;
     current.timer = this.expiryTimer(key, token, ttl);
     return true;
@@ -70,8 +75,19 @@ export class MemoryLockStore {
 
   /** Calls `listener` whenever `key` is released or expires. */
   onReleased(key: string, listener: () => void): () => void {
-    this.released.on(key, listener);
-    return () => this.released.off(key, listener);
+    let set = this.listeners.get(key);
+    if (!set) {
+      set = new Set();
+      this.listeners.set(key, set);
+    }
+    // A wrapper per subscription, so that subscribing the same function twice needs two stops.
+    const entry = () => listener();
+    set.add(entry);
+    const own = set;
+    return () => {
+      own.delete(entry);
+      if (own.size === 0 && this.listeners.get(key) === own) this.listeners.delete(key);
+    };
   }
 
   private live(key: string): Entry | undefined {
@@ -84,17 +100,20 @@ export class MemoryLockStore {
   }
 
   private remove(key: string, entry: Entry): void {
-    clearTimeout(entry.timer);
+    entry.timer.cancel();
     this.locks.delete(key);
-    this.released.emit(key);
+    const set = this.listeners.get(key);
+    if (set) for (const listener of [...set]) listener();
   }
 
-  private expiryTimer(key: string, token: string, ttl: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      const entry = this.locks.get(key);
-      if (entry?.token === token && entry.expiresAt <= now()) this.remove(key, entry);
-    }, ttl + 1);
-    timer.unref();
-    return timer;
+  private expiryTimer(key: string, token: string, ttl: number): Timer {
+    return startTimer(
+      ttl + 1,
+      () => {
+        const entry = this.locks.get(key);
+        if (entry?.token === token && entry.expiresAt <= now()) this.remove(key, entry);
+      },
+      true,
+    );
   }
 }

@@ -1,9 +1,11 @@
+import { startTimer, type Timer } from "./timers.js";
+
 /** Outcome of {@link settleFirst} when the deadline passed first. */
 export const TIMED_OUT: unique symbol = Symbol("timed out");
 
 /**
  * Waits for `promise`, but gives up when one of `signals` aborts (rejecting with its reason) or
- * when the monotonic `deadline` passes (resolving {@link TIMED_OUT}). A result that arrives after
+ * when `msUntilDeadline` milliseconds have passed (resolving {@link TIMED_OUT}). A result that arrives after
  * giving up is handed to `onLate` so that, e.g., a lock granted too late is released, not leaked.
  */
 export function settleFirst<T>(
@@ -20,10 +22,10 @@ export function settleFirst<T>(
   }
   return new Promise<T | typeof TIMED_OUT>((resolve, reject) => {
     let settled = false;
-    let timer: NodeJS.Timeout | undefined;
+    let timer: Timer | undefined;
     const finish = () => {
       settled = true;
-      if (timer !== undefined) clearTimeout(timer);
+      timer?.cancel();
       for (const signal of signals) signal.removeEventListener("abort", onAbort);
     };
     const giveUp = () => {
@@ -37,14 +39,12 @@ export function settleFirst<T>(
     }
     for (const signal of signals) signal.addEventListener("abort", onAbort, { once: true });
     if (Number.isFinite(msUntilDeadline)) {
-      timer = setTimeout(
-        () => {
-          if (settled) return;
-          giveUp();
-          resolve(TIMED_OUT);
-        },
-        Math.max(0, msUntilDeadline),
-      );
+      // Chained: a deadline past 2³¹−1 ms must not fire early (see timers.ts).
+      timer = startTimer(msUntilDeadline, () => {
+        if (settled) return;
+        giveUp();
+        resolve(TIMED_OUT);
+      });
     }
     promise.then(
       (value) => {

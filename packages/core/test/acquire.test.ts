@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
+import { backendKey } from "../src/backend.js";
 import {
   InvalidLockKeyError,
   LockProviderClosedError,
@@ -73,7 +74,7 @@ describe("cancellation", () => {
     await expect(a!.getLock("k").acquire({ signal: AbortSignal.abort(reason) })).rejects.toBe(
       reason,
     );
-    expect(store.isLocked("k")).toBe(false);
+    expect(store.isLocked(backendKey("", "k"))).toBe(false);
   });
 
   it("aborting during a wait rejects promptly with signal.reason and leaves nothing behind", async () => {
@@ -91,7 +92,7 @@ describe("cancellation", () => {
     await expect(waiting).rejects.toBe(reason);
     expect(performance.now() - started).toBeLessThan(50);
     await held.release();
-    expect(store.isLocked("k")).toBe(false);
+    expect(store.isLocked(backendKey("", "k"))).toBe(false);
     // The cancelled waiter is gone from the queue: a new waiter is served at once.
     const next = await b!.getLock("k").acquire({ timeout: 100 });
     await next.release();
@@ -182,7 +183,7 @@ describe("close", () => {
     await a!.close();
     await expect(waiting).rejects.toBeInstanceOf(LockProviderClosedError);
     expect(held.lost).toBe(true);
-    expect(store.isLocked("k")).toBe(false);
+    expect(store.isLocked(backendKey("", "k"))).toBe(false);
     const next = await b!.getLock("k").tryAcquire();
     expect(next).toBeDefined();
     await next!.release();
@@ -200,11 +201,11 @@ describe("withLock", () => {
     } = setup(1);
     await expect(
       withLock(a!.getLock("k"), async () => {
-        expect(store.isLocked("k")).toBe(true);
+        expect(store.isLocked(backendKey("", "k"))).toBe(true);
         throw new Error("boom");
       }),
     ).rejects.toThrow("boom");
-    expect(store.isLocked("k")).toBe(false);
+    expect(store.isLocked(backendKey("", "k"))).toBe(false);
   });
 
   it("supports await using", async () => {
@@ -215,8 +216,8 @@ describe("withLock", () => {
     {
       await using handle = await a!.getLock("k").acquire();
       expect(handle.key).toBe("k");
-      expect(store.isLocked("k")).toBe(true);
+      expect(store.isLocked(backendKey("", "k"))).toBe(true);
     }
-    expect(store.isLocked("k")).toBe(false);
+    expect(store.isLocked(backendKey("", "k"))).toBe(false);
   });
 });

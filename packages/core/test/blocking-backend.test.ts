@@ -20,7 +20,7 @@ function blockingBackend(stopMs: number, log: string[]): LockBackend {
         });
       });
     },
-    extend: async () => true,
+    extend: async () => "renewed",
     release: async () => true,
     close: async () => {},
   };

@@ -17,7 +17,7 @@ function slowGrantingBackend(attemptMs: number, log: string[]): LockBackend {
         }, attemptMs),
       );
     },
-    extend: async () => true,
+    extend: async () => "renewed",
     release: async () => {
       log.push("released");
       return true;

@@ -1,6 +1,12 @@
 import diagnosticsChannel from "node:diagnostics_channel";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
+import {
+  type BackendLease,
+  backendKey,
+  createLockProvider,
+  type ExtendResult,
+  type LockBackend,
+} from "../src/backend.js";
 import {
   channels,
   LockBackendError,
@@ -68,7 +74,7 @@ describe("leases", () => {
     const { store, providers } = isolatedProviders(1);
     open.push(...providers);
     const handle = await providers[0]!.getLock("k", { ttl: 90 }).acquire();
-    store.breakLock("k");
+    store.breakLock(backendKey("", "k"));
     const reason = await aborted(handle.signal);
     expect(reason).toBeInstanceOf(LockLostError);
     expect((reason as LockLostError).key).toBe("k");
@@ -108,11 +114,11 @@ class ControlledBackend implements LockBackend {
     this.holder = `t${++this.seq}`;
     return { key, token: this.holder };
   }
-  async extend(lease: BackendLease): Promise<boolean> {
+  async extend(lease: BackendLease): Promise<ExtendResult> {
     this.extendCalls++;
     await this.extendGate;
     if (this.failExtend) throw new Error("connection reset");
-    return this.holder === lease.token;
+    return this.holder === lease.token ? "renewed" : "lost";
   }
   async release(lease: BackendLease): Promise<boolean> {
     this.releases++;
@@ -217,7 +223,7 @@ describe("diagnostics", () => {
       await handle.extend();
       await handle.release();
       const second = await providers[0]!.getLock("diag", { ttl: 60 }).acquire();
-      store.breakLock("diag");
+      store.breakLock(backendKey("", "diag"));
       await aborted(second.signal);
       expect(seen).toEqual([
         "acquireStart",

@@ -12,7 +12,8 @@ function slowBackend(store: MemoryLockStore, ms: number): LockBackend {
       const granted = store.tryAcquire(key, ttl);
       return later(granted && { key, ...granted });
     },
-    extend: (lease, ttl) => later(store.extend(lease.key, lease.token, ttl)),
+    extend: (lease, ttl) =>
+      later(store.extend(lease.key, lease.token, ttl) ? ("renewed" as const) : ("lost" as const)),
     release: (lease) => later(store.release(lease.key, lease.token)),
     close: async () => {},
   };

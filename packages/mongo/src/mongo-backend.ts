@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
-import type { BackendLease, LockBackend } from "@locks/core/backend";
+import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
 import type { Collection, Document, Filter, MongoClient, UpdateFilter } from "mongodb";
 import { ChangeFeed } from "./change-feed.js";
 import { DUPLICATE_KEY, errorCode, isServerError, MongoFeatureUnsupportedError } from "./errors.js";
@@ -165,7 +165,11 @@ export class MongoBackend implements LockBackend {
     return lease;
   }
 
-  async extend(lease: BackendLease, ttl: number): Promise<boolean> {
+  async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
+    return (await this.renew(lease, ttl)) ? "renewed" : "lost";
+  }
+
+  private async renew(lease: BackendLease, ttl: number): Promise<boolean> {
     const features = await this.ready();
     if (features.protocol === "ledger") return this.ledger.extend(lease as LedgerLease, ttl);
     const filter: Filter<LockDocument> = { _id: lease.key, owner: lease.token };

@@ -50,7 +50,7 @@ export class MongoLockProvider extends BackendLockProvider {
    * never locked. For operators and tests; reading it decides nothing.
    */
   inspect(key: string): Promise<MongoLockState | undefined> {
-    return this.backend.inspect(this.prefix + key);
+    return this.backend.inspect(this.backendKey(key));
   }
 
   /**
@@ -58,7 +58,7 @@ export class MongoLockProvider extends BackendLockProvider {
    * The holder finds out on its next renewal and its handle's signal aborts. For operators.
    */
   forceRelease(key: string): Promise<void> {
-    return this.backend.forceRelease(this.prefix + key);
+    return this.backend.forceRelease(this.backendKey(key));
   }
 
   /** The collection holding the lock documents. */

@@ -37,13 +37,15 @@ describe.skipIf(reason !== undefined)("ledger protocol", () => {
     expect(holder.fencingToken).toBe(3n);
     const ledger = ledgerOf(stale);
     await expect
-      .poll(async () => ledger.latest(key).then(() => countGrants(a, key)), { timeout: 5_000 })
+      .poll(async () => ledger.latest(a.backendKey(key)).then(() => countGrants(a, key)), {
+        timeout: 5_000,
+      })
       .toBe(1);
     // The stale contender still believes grant 1 (released) is the latest one.
     const latest = ledger.latest.bind(ledger);
     ledger.latest = async () => ({
-      _id: `${key}#1`,
-      key,
+      _id: `${a.backendKey(key)}#1`,
+      key: a.backendKey(key),
       seq: 1n,
       owner: "old",
       expiresAt: new Date(0),
@@ -91,5 +93,5 @@ describe.skipIf(reason !== undefined)("ledger protocol", () => {
 });
 
 async function countGrants(p: MongoLockProvider, key: string): Promise<number> {
-  return p.collection.countDocuments({ key } as never);
+  return p.collection.countDocuments({ key: p.backendKey(key) } as never);
 }

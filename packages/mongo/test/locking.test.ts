@@ -136,7 +136,7 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
     const staleLease = (stale as unknown as { lease: Parameters<typeof a.backend.extend>[0] })
       .lease;
     // Straight at the backend, bypassing the handle's local state.
-    expect(await a.backend.extend(staleLease, 60_000)).toBe(false);
+    expect(await a.backend.extend(staleLease, 60_000)).toBe("lost");
     expect(await a.backend.release(staleLease)).toBe(false);
     await expect(stale.extend()).rejects.toBeInstanceOf(LockLostError);
     await stale.release();

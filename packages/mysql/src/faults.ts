@@ -3,6 +3,7 @@
  * `@locks/conformance`. Acts the way an operator would, with `KILL` on a separate connection.
  */
 import type { LockProvider } from "@locks/core";
+import { backendKey } from "@locks/core/backend";
 import mysql, { type Pool, type PoolOptions } from "mysql2";
 import { mysqlLockName } from "./lock-name.js";
 import type { MySqlLockProvider } from "./mysql-provider.js";
@@ -23,9 +24,10 @@ export interface MySqlFaults {
   /**
    * `KILL`s the connection that holds `key`'s lock (found with `IS_USED_LOCK`), and resolves once
    * the server no longer holds the lock for it (the client sees its socket close slightly before
-   * the server's session clean-up frees the lock). `key` includes any provider prefix.
+   * the server's session clean-up frees the lock). `key` is the key given to `getLock`; `prefix`
+   * the provider's (default `""`).
    */
-  breakLock(key: string): Promise<void>;
+  breakLock(key: string, prefix?: string): Promise<void>;
   /** `KILL`s every connection `provider` uses right now (held locks, waits, control connection). */
   dropConnections(provider: LockProvider): Promise<void>;
   /** Closes the admin connection. */
@@ -64,8 +66,8 @@ export function createMySqlFaults(options: MySqlFaultsOptions): MySqlFaults {
     });
   };
   return {
-    async breakLock(key) {
-      const name = mysqlLockName(key);
+    async breakLock(key, prefix = "") {
+      const name = mysqlLockName(backendKey(prefix, key));
       const holder = numeric((await query("SELECT IS_USED_LOCK(?) AS holder", [name]))[0]?.[0]);
       if (holder === null) throw new Error(`"${key}" is not locked`);
       await kill(holder);

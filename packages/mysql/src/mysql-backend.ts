@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import type { LockCapabilities } from "@locks/core";
-import type { BackendLease, LockBackend } from "@locks/core/backend";
+import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
 import { now } from "@locks/core/backend";
 import type { Pool } from "mysql2";
 import { Cancellation } from "./cancellation.js";
@@ -106,15 +106,15 @@ export class MySqlLockBackend implements LockBackend {
     return this.waitFor(session, key, name, deadline, signal);
   }
 
-  async extend(lease: BackendLease): Promise<boolean> {
+  async extend(lease: BackendLease): Promise<ExtendResult> {
     const { session, name } = asMySqlLease(lease);
     // A session that ended took its locks with it.
-    if (session.dead) return false;
+    if (session.dead) return "lost";
     try {
-      return await holds(session, name, this.settings.validateTimeout);
+      return (await holds(session, name, this.settings.validateTimeout)) ? "renewed" : "lost";
     } catch (error) {
-      if (session.dead) return false;
-      throw error;
+      if (session.dead) return "lost";
+      throw error; // unanswered: core checks again later
     }
   }
 

@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { backendKey } from "@locks/core/backend";
 import { mysqlServer, unavailableReason } from "@locks/testing";
 import mysql from "mysql2/promise";
 import { afterEach } from "vitest";
@@ -58,9 +59,14 @@ export async function scalar(connection: mysql.Connection, sql: string, values: 
   return (rows as unknown[][])[0]?.[0];
 }
 
-/** The server id of the connection holding `key`'s lock, or null. */
-export async function holderOf(connection: mysql.Connection, key: string): Promise<number | null> {
-  const id = await scalar(connection, "SELECT IS_USED_LOCK(?)", [mysqlLockName(key)]);
+/** The server id of the connection holding `key`'s lock (on a provider with `prefix`), or null. */
+export async function holderOf(
+  connection: mysql.Connection,
+  key: string,
+  prefix = "",
+): Promise<number | null> {
+  const name = mysqlLockName(backendKey(prefix, key));
+  const id = await scalar(connection, "SELECT IS_USED_LOCK(?)", [name]);
   return id === null || id === undefined ? null : Number(id);
 }
 

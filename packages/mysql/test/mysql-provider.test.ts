@@ -1,6 +1,7 @@
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { LockLostError, LockTimeoutError } from "@locks/core";
+import { backendKey } from "@locks/core/backend";
 import { startTcpProxy } from "@locks/testing";
 import mysql from "mysql2";
 import type mysqlPromise from "mysql2/promise";
@@ -59,7 +60,7 @@ describe.skipIf(!server)(suite, () => {
       const two = await b.getLock(key).tryAcquire();
       expect(one && two).toBeDefined();
       const connection = await admin();
-      expect(await holderOf(connection, `app1:${key}`)).not.toBeNull();
+      expect(await holderOf(connection, key, "app1:")).not.toBeNull();
       expect(await holderOf(connection, key)).toBeNull();
       await Promise.all([one!.release(), two!.release()]);
     });
@@ -382,7 +383,7 @@ describe.skipIf(!server)(suite, () => {
       const locks = provider({ pool });
       const key = uniqueKey("deadlock");
       const other = await admin();
-      await other.query("SELECT GET_LOCK(?, 0)", [mysqlLockName(key)]);
+      await other.query("SELECT GET_LOCK(?, 0)", [mysqlLockName(backendKey("", key))]);
       const otherWait = other.query("SELECT GET_LOCK(?, 10)", [appLock]).catch(() => {});
       await new Promise((resolve) => setTimeout(resolve, 200));
       const outcome = await locks
@@ -544,7 +545,7 @@ describe.skipIf(!server)(suite, () => {
       );
       const key = uniqueKey("innodb");
       await connection.query(`INSERT INTO \`${table}\` (name, fence) VALUES (?, 41)`, [
-        mysqlLockName(key),
+        mysqlLockName(backendKey("", key)),
       ]);
       const locks = provider({ fenceTable: table });
       const handle = await locks.getLock(key).acquire();

@@ -1,4 +1,5 @@
 import { LockLostError } from "@locks/core";
+import { backendKey } from "@locks/core/backend";
 import { describe, expect, it } from "vitest";
 import { mysqlLockName } from "../src/index.js";
 import {
@@ -38,7 +39,7 @@ describe.skipIf(restartReason !== undefined)(
       // and must still be above every token handed out before the restart.
       const connection = await admin();
       const rows = await scalar(connection, "SELECT COUNT(*) FROM locks_fence WHERE name = ?", [
-        mysqlLockName(key),
+        mysqlLockName(backendKey("", key)),
       ]);
       expect(Number(rows)).toBe(0);
       for (let i = 0; i < 2; i++) {

@@ -3,6 +3,7 @@
  * `@locks/conformance`. Acts the way an operator would, on admin connections of its own.
  */
 import type { LockProvider } from "@locks/core";
+import { backendKey } from "@locks/core/backend";
 import { Redis } from "ioredis";
 import { redisLockKeys } from "./keys.js";
 import type { IoredisModule } from "./provider.js";
@@ -21,9 +22,9 @@ export interface RedisFaultsOptions {
 export interface RedisFaults {
   /**
    * Deletes the lock of `key` behind its holder's back, on every server that has it (the fence
-   * counter stays). `key` includes any provider prefix.
+   * counter stays). `key` is the key given to `getLock`; `prefix` the provider's (default `""`).
    */
-  breakLock(key: string): Promise<void>;
+  breakLock(key: string, prefix?: string): Promise<void>;
   /**
    * `CLIENT KILL`s every connection of `provider` (commands and pub/sub), found in `CLIENT LIST`
    * by the provider's `connectionName`. Only connections the provider opened carry that name.
@@ -48,8 +49,8 @@ export function createRedisFaults(options: RedisFaultsOptions): RedisFaults {
     return admin;
   });
   return {
-    async breakLock(key) {
-      const { lock } = redisLockKeys(key);
+    async breakLock(key, prefix = "") {
+      const { lock } = redisLockKeys(backendKey(prefix, key));
       await Promise.all(
         admins.map((admin) =>
           admin.del(lock).catch((error: unknown) => {

@@ -1,4 +1,10 @@
-import { type BackendLease, type LockBackend, now, type WaitTuning } from "@locks/core/backend";
+import {
+  type BackendLease,
+  type ExtendResult,
+  type LockBackend,
+  now,
+  type WaitTuning,
+} from "@locks/core/backend";
 import { closeConnection, integerReply, type RedisConnection, runScript } from "./connection.js";
 import type { Drift } from "./drift.js";
 import { RedisQuorumError } from "./errors.js";
@@ -88,7 +94,12 @@ export class RedlockBackend implements LockBackend {
     return undefined;
   }
 
-  async extend(lease: BackendLease, ttl: number): Promise<boolean> {
+  /**
+   * `"renewed"` with a quorum and validity left; `"lost"` when fewer than a quorum can still hold
+   * it; throws `RedisQuorumError` (core reads it as `"unknown"` and retries until the lease's
+   * deadline) when unreachable servers keep the outcome open.
+   */
+  async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
     const { lock, channel } = redisLockKeys(lease.key);
     const px = pxTtl(ttl);
     const started = now();
@@ -110,15 +121,15 @@ export class RedlockBackend implements LockBackend {
       await Promise.all(
         [...missing].map((index) => this.reestablish(index, lock, lease.token, px)),
       );
-      return true;
+      return "renewed";
     }
     const unreachable = this.nodes.length - outcome.reachable;
     if (outcome.granted + unreachable < this.quorum || validity <= 0) {
       // Held by fewer than a quorum, whatever the unreachable servers say: the lock is lost.
       await this.releaseEverywhere(lock, lease.token, channel);
-      return false;
+      return "lost";
     }
-    // Unreachable servers keep the outcome open: report an error so that renewal retries.
+    // Unreachable servers keep the outcome open ("unknown"): the typed error says how many answered.
     throw new RedisQuorumError(lease.key, "extend", this.counts(outcome.reachable), outcome.error);
   }
 

@@ -1,4 +1,4 @@
-import type { BackendLease, LockBackend, WaitTuning } from "@locks/core/backend";
+import type { BackendLease, ExtendResult, LockBackend, WaitTuning } from "@locks/core/backend";
 import { closeConnection, integerReply, type RedisConnection, runScript } from "./connection.js";
 import type { Drift } from "./drift.js";
 import { redisLockKeys } from "./keys.js";
@@ -46,10 +46,10 @@ export class SingleBackend implements LockBackend {
     return { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
   }
 
-  async extend(lease: BackendLease, ttl: number): Promise<boolean> {
+  async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
     const { lock } = redisLockKeys(lease.key);
     const reply = await runScript(this.client, EXTEND, [lock], [lease.token, pxTtl(ttl)]);
-    return integerReply(reply) === 1;
+    return integerReply(reply) === 1 ? "renewed" : "lost";
   }
 
   async release(lease: BackendLease): Promise<boolean> {

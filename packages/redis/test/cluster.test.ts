@@ -1,3 +1,4 @@
+import { backendKey } from "@locks/core/backend";
 import { redisCluster, unavailableReason } from "@locks/testing";
 import { type Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -67,7 +68,9 @@ suite.each(drivers)("Redis Cluster with $name", ({ module, name }) => {
       const next = await other.getLock(key).tryAcquire();
       expect(next?.fencingToken).toBeGreaterThan(handle.fencingToken!);
       await next!.release();
-      const slot = Number(await admin.call("CLUSTER", "KEYSLOT", redisLockKeys(key).lock));
+      const slot = Number(
+        await admin.call("CLUSTER", "KEYSLOT", redisLockKeys(backendKey("", key)).lock),
+      );
       masters.add(await masterOf(slot));
     }
     expect(masters.size).toBe(3);

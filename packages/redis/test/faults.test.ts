@@ -18,7 +18,7 @@ if (!server) {
     it("breakLock deletes the lock behind the holder, who then reports it lost", async () => {
       const locks = createRedisLockProvider({ url: server.url, prefix: "faults:" });
       const handle = await locks.getLock("break").acquire();
-      await faults.breakLock("faults:break");
+      await faults.breakLock("break", "faults:");
       await expect(handle.extend()).rejects.toMatchObject({ name: "LockLostError" });
       expect(handle.lost).toBe(true);
       await locks.close();

@@ -1,4 +1,5 @@
 import { type AddressInfo, createServer } from "node:net";
+import { backendKey } from "@locks/core/backend";
 import {
   redisServers,
   type ServerControl,
@@ -41,7 +42,7 @@ afterEach(async () => {
 });
 
 async function countKeys(key: string): Promise<number[]> {
-  return Promise.all(admins.map((a) => a.exists(redisLockKeys(key).lock)));
+  return Promise.all(admins.map((a) => a.exists(redisLockKeys(backendKey("", key)).lock)));
 }
 
 suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
@@ -77,7 +78,9 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
     const k = key("one-down");
     const handle = await locks.getLock(k).acquire({ timeout: 5_000 });
     expect(
-      await Promise.all(admins.slice(0, 2).map((a) => a.exists(redisLockKeys(k).lock))),
+      await Promise.all(
+        admins.slice(0, 2).map((a) => a.exists(redisLockKeys(backendKey("", k)).lock)),
+      ),
     ).toEqual([1, 1]);
     await handle.extend();
     await handle.release();
@@ -104,7 +107,7 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
       expect(error).toBeInstanceOf(RedisQuorumError);
       expect(error).toMatchObject({ name: "RedisQuorumError", reachable: 1, nodes: 3, quorum: 2 });
       expect(performance.now() - started).toBeLessThan(3_000);
-      expect(await admins[0]!.exists(redisLockKeys(k).lock)).toBe(0);
+      expect(await admins[0]!.exists(redisLockKeys(backendKey("", k)).lock)).toBe(0);
       await control(1).resume();
       await control(2).resume();
       // The late SETs the paused servers run on resume are cleaned up too.
@@ -130,7 +133,7 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
       expect(error).toBeInstanceOf(RedisQuorumError);
       expect(performance.now() - started).toBeLessThan(2_000);
     }
-    expect(await admins[0]!.exists(redisLockKeys(k).lock)).toBe(0);
+    expect(await admins[0]!.exists(redisLockKeys(backendKey("", k)).lock)).toBe(0);
     await locks.close();
   });
 
@@ -167,14 +170,14 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
     const k = key("reestablish");
     const handle = await locks.getLock(k, { ttl: 3_000 }).acquire();
     await control(0).restart();
-    expect(await admins[0]!.exists(redisLockKeys(k).lock).catch(() => 0)).toBe(0);
+    expect(await admins[0]!.exists(redisLockKeys(backendKey("", k)).lock).catch(() => 0)).toBe(0);
     await expectEventually(
-      async () => (await admins[0]!.exists(redisLockKeys(k).lock)) === 1,
+      async () => (await admins[0]!.exists(redisLockKeys(backendKey("", k)).lock)) === 1,
       10_000,
     );
     expect(handle.lost).toBe(false);
-    const token = await admins[1]!.get(redisLockKeys(k).lock);
-    expect(await admins[0]!.get(redisLockKeys(k).lock)).toBe(token);
+    const token = await admins[1]!.get(redisLockKeys(backendKey("", k)).lock);
+    expect(await admins[0]!.get(redisLockKeys(backendKey("", k)).lock)).toBe(token);
     await handle.release();
     expect(await countKeys(k)).toEqual([0, 0, 0]);
     await locks.close();
@@ -196,7 +199,7 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
     const k = key("gone");
     const handle = await locks.getLock(k, { autoExtend: false }).acquire();
     await expectEventually(async () => (await countKeys(k)).every((c) => c === 1));
-    await Promise.all(admins.map((a) => a.del(redisLockKeys(k).lock)));
+    await Promise.all(admins.map((a) => a.del(redisLockKeys(backendKey("", k)).lock)));
     await expect(handle.release()).resolves.toBeUndefined();
     await locks.close();
   });
@@ -206,7 +209,7 @@ suite.each(drivers)("Redlock over 3 servers with $name", ({ module, name }) => {
     const k = key("lost");
     const handle = await locks.getLock(k, { ttl: 600 }).acquire();
     await expectEventually(async () => (await countKeys(k)).every((c) => c === 1));
-    await Promise.all(admins.slice(0, 2).map((a) => a.del(redisLockKeys(k).lock)));
+    await Promise.all(admins.slice(0, 2).map((a) => a.del(redisLockKeys(backendKey("", k)).lock)));
     await expectEventually(async () => handle.lost, 3_000);
     expect(handle.signal.reason).toMatchObject({ name: "LockLostError" });
     // The remaining key was released too, so others get in without waiting for its expiry.

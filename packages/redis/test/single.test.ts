@@ -1,4 +1,4 @@
-import { createLockProvider } from "@locks/core/backend";
+import { backendKey, createLockProvider } from "@locks/core/backend";
 import { redisServer, type TestServer, unavailableReason } from "@locks/testing";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,7 +60,7 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
   it("returns fencing tokens beyond 2^53 exactly", async () => {
     const locks = open();
     const k = key("bigfence");
-    await admin.set(redisLockKeys(k).fence, "9223372036854775000");
+    await admin.set(redisLockKeys(backendKey("", k)).fence, "9223372036854775000");
     const handle = await locks.getLock(k).acquire();
     expect(handle.fencingToken).toBe(9223372036854775001n);
     await handle.release();
@@ -73,9 +73,9 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
   it("leaves no lock behind when the fence counter cannot grow (2^63 − 1)", async () => {
     const locks = open();
     const k = key("overflow");
-    await admin.set(redisLockKeys(k).fence, "9223372036854775807");
+    await admin.set(redisLockKeys(backendKey("", k)).fence, "9223372036854775807");
     await expect(locks.getLock(k).tryAcquire()).rejects.toMatchObject({ name: "LockBackendError" });
-    expect(await admin.exists(redisLockKeys(k).lock)).toBe(0);
+    expect(await admin.exists(redisLockKeys(backendKey("", k)).lock)).toBe(0);
     await locks.close();
   });
 
@@ -88,10 +88,10 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
     const handle = await locks.getLock(k).acquire();
     await admin.script("FLUSH");
     await handle.extend(5_000);
-    expect(await admin.pttl(redisLockKeys(k).lock)).toBeGreaterThan(4_000);
+    expect(await admin.pttl(redisLockKeys(backendKey("", k)).lock)).toBeGreaterThan(4_000);
     await admin.script("FLUSH");
     await handle.release();
-    expect(await admin.exists(redisLockKeys(k).lock)).toBe(0);
+    expect(await admin.exists(redisLockKeys(backendKey("", k)).lock)).toBe(0);
     expect(await admin.script("EXISTS", RELEASE.sha)).toEqual([1]);
     await locks.close();
   });
@@ -100,8 +100,8 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
     const locks = open();
     const k = key("lay{o}ut");
     const handle = await locks.getLock(k, { ttl: 4_000 }).acquire();
-    const keys = redisLockKeys(k);
-    expect(keys.lock).toBe(`locks:{${k.replace("}", "%7D")}}`);
+    const keys = redisLockKeys(backendKey("", k));
+    expect(keys.lock).toBe(`locks:{0:${k.replace("}", "%7D")}}`);
     expect(await admin.get(keys.lock)).toMatch(/^[A-Za-z0-9_-]{22}$/);
     const pttl = await admin.pttl(keys.lock);
     expect(pttl).toBeGreaterThan(3_000);
@@ -185,7 +185,7 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
     const k = key("keyprefix");
     const holder = await a.getLock(k).acquire();
     expect(holder.fencingToken).toBeTypeOf("bigint");
-    expect(await admin.exists(`app:${redisLockKeys(k).lock}`)).toBe(1);
+    expect(await admin.exists(`app:${redisLockKeys(backendKey("", k)).lock}`)).toBe(1);
     expect(await b.getLock(k).tryAcquire()).toBeUndefined();
     const waiting = b.getLock(k).acquire({ timeout: 8_000 });
     await new Promise((r) => setTimeout(r, 200)); // let the waiter subscribe

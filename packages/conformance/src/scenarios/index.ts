@@ -10,12 +10,14 @@ import { errorScenarios } from "./errors.js";
 import { fencingScenarios } from "./fencing.js";
 import { keyScenarios } from "./keys.js";
 import { leaseScenarios } from "./leases.js";
+import { limitScenarios } from "./limits.js";
 import { lostLockScenarios } from "./lost-lock.js";
 import { ownershipScenarios } from "./ownership.js";
 import { partitionScenarios } from "./partition.js";
 import { pausedHolderScenarios } from "./paused-holder.js";
 import { releaseScenarios } from "./release.js";
 import { timeoutScenarios } from "./timeouts.js";
+import { transientErrorScenarios } from "./transient-errors.js";
 import { tryAcquireScenarios } from "./try-acquire.js";
 import { wakeUpScenarios } from "./wake-up.js";
 
@@ -40,6 +42,8 @@ export const SCENARIO_GROUPS: readonly ScenarioGroup[] = [
   fencingScenarios,
   keyScenarios,
   argumentScenarios,
+  limitScenarios,
+  transientErrorScenarios,
   errorScenarios,
   diagnosticsScenarios,
   contentionScenarios,

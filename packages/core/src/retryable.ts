@@ -1,0 +1,33 @@
+/**
+ * Node's error codes of a connection that dropped, was refused or timed out: a retry on a new
+ * connection may well succeed, so a wait with time left rides them out.
+ */
+const TRANSIENT_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "EAI_AGAIN",
+  "ENOTCONN",
+]);
+
+/**
+ * Core's default for {@link LockBackend.isRetryable}: true when `error`, or an error in its
+ * `cause` chain, carries a Node socket error code such as `ECONNRESET`, `ECONNREFUSED`, `EPIPE`
+ * or `ETIMEDOUT`. Backends refine it for their driver's own transient errors and may call it
+ * for the rest.
+ */
+export function isTransientNetworkError(error: unknown): boolean {
+  let current = error;
+  // Bounded: a cause chain may be cyclic.
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
+    current = current.cause;
+  }
+  return false;
+}

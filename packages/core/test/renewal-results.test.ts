@@ -1,0 +1,87 @@
+import diagnosticsChannel from "node:diagnostics_channel";
+import { describe, expect, it } from "vitest";
+import {
+  type BackendLease,
+  createLockProvider,
+  type ExtendResult,
+  type LockBackend,
+} from "../src/backend.js";
+import { channels, LockLostError, type ReleaseMessage } from "../src/index.js";
+import { aborted } from "./helpers.js";
+
+/** A backend whose renewals answer whatever `answer` says, counting the calls. */
+type ScriptedBackend = LockBackend & { extends: number; releaseAnswer: boolean };
+
+function scriptedBackend(answer: () => ExtendResult | Promise<ExtendResult>): ScriptedBackend {
+  const backend: ScriptedBackend = {
+    name: "scripted",
+    capabilities: { fencing: false, leases: true, distributed: true, notifications: false },
+    extends: 0,
+    releaseAnswer: true,
+    tryAcquire: async (key: string): Promise<BackendLease | undefined> => ({ key, token: "t" }),
+    async extend(): Promise<ExtendResult> {
+      backend.extends++;
+      return answer();
+    },
+    release: async () => backend.releaseAnswer,
+    close: async () => {},
+  };
+  return backend;
+}
+
+describe("renewal results", () => {
+  it('"lost" marks the handle lost at the first renewal', async () => {
+    const backend = scriptedBackend(() => "lost");
+    const provider = createLockProvider(backend);
+    const handle = await provider.getLock("k", { ttl: 300 }).acquire();
+    const started = performance.now();
+    const reason = await aborted(handle.signal);
+    expect(reason).toBeInstanceOf(LockLostError);
+    // The first renewal runs at ttl/3, long before the lease would run out.
+    expect(performance.now() - started).toBeLessThan(250);
+    expect(backend.extends).toBe(1);
+    await provider.close();
+  });
+
+  it('"unknown" retries until the lease\'s deadline, and only then reports the loss', async () => {
+    const backend = scriptedBackend(() => "unknown");
+    const provider = createLockProvider(backend);
+    const handle = await provider.getLock("k", { ttl: 300 }).acquire();
+    const started = performance.now();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(handle.lost).toBe(false);
+    await aborted(handle.signal);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(280);
+    expect(backend.extends).toBeGreaterThanOrEqual(2);
+    await provider.close();
+  });
+
+  it('a manual extend answered "unknown" rejects LockBackendError and keeps the lock', async () => {
+    const backend = scriptedBackend(() => "unknown");
+    const provider = createLockProvider(backend);
+    const handle = await provider.getLock("k", { ttl: 5_000, autoExtend: false }).acquire();
+    await expect(handle.extend()).rejects.toMatchObject({ name: "LockBackendError" });
+    expect(handle.lost).toBe(false);
+    await provider.close();
+  });
+
+  it("the release event says whether the backend still held the lease", async () => {
+    const backend = scriptedBackend(() => "renewed");
+    const provider = createLockProvider(backend);
+    const seen: ReleaseMessage[] = [];
+    const listener = (message: unknown) => seen.push(message as ReleaseMessage);
+    diagnosticsChannel.subscribe(channels.release, listener);
+    try {
+      await (await provider.getLock("held").acquire()).release();
+      backend.releaseAnswer = false;
+      await (await provider.getLock("expired").acquire()).release();
+    } finally {
+      diagnosticsChannel.unsubscribe(channels.release, listener);
+    }
+    expect(seen.map((m) => [m.key, m.stillHeld])).toEqual([
+      ["held", true],
+      ["expired", false],
+    ]);
+    await provider.close();
+  });
+});
