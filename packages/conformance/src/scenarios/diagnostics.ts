@@ -113,7 +113,7 @@ export function diagnosticsScenarios(s: SuiteContext): void {
 
           const releases = recorder.messages.get("release")!;
           expect(releases.length, "one release message").toBe(1);
-          expect(releases[0]).toMatchObject({ key, backend });
+          expect(releases[0]).toMatchObject({ key, backend, stillHeld: true });
           expect(releases[0]!.heldMs as number, "heldMs").toBeGreaterThanOrEqual(0);
           expect(recorder.messages.get("lost"), "nothing was lost").toEqual([]);
         } finally {

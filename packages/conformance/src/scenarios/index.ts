@@ -26,7 +26,7 @@ export type ScenarioGroup = (s: SuiteContext) => void;
 
 /**
  * Every scenario group, in the order they run. A group is one module of `./`, self-contained: to
- * add one, write the module and add one line here (one line per group, so that additions merge).
+ * add one, write the module and add its import and its one line here (nothing else to wire).
  */
 export const SCENARIO_GROUPS: readonly ScenarioGroup[] = [
   basicScenarios,
