@@ -31,6 +31,8 @@ export interface BackendRun {
   readonly errors: Record<string, number>;
   /** Worker processes that crashed or hung. */
   readonly crashes: string[];
+  /** The run was cut short by SIGINT (its workers were killed, not crashed). */
+  readonly interrupted: boolean;
   /** The shared-clock check: pings answered with a reading between the coordinator's two. */
   readonly clock: { readonly pings: number; readonly bracketed: number; readonly maxRtt: number };
 }
@@ -162,7 +164,10 @@ export async function runBackend(
       faultFailures,
       rates,
       errors,
-      crashes: processes.flatMap((p) => (p.crash ? [`process ${p.proc}: ${p.crash}`] : [])),
+      crashes: interrupted.aborted
+        ? []
+        : processes.flatMap((p) => (p.crash ? [`process ${p.proc}: ${p.crash}`] : [])),
+      interrupted: interrupted.aborted,
       clock,
     };
   } finally {
