@@ -30,6 +30,8 @@ export interface BackendReport {
   readonly registerWrites: Record<string, number>;
   readonly errors: Record<string, number>;
   readonly crashes: readonly string[];
+  /** Cut short by SIGINT: the figures cover the part that ran. */
+  readonly interrupted: boolean;
   readonly clock: BackendRun["clock"];
   /** Up to 10 of each kind of violation, for a human to read. */
   readonly examples: readonly object[];
@@ -72,7 +74,11 @@ export function report(run: BackendRun, result: CheckResult): BackendReport {
   const crashes = [...run.crashes];
   const unhandled = Object.keys(run.errors).filter((e) => e.startsWith("unhandled"));
   const ok =
-    passed(result) && crashes.length === 0 && unhandled.length === 0 && run.sections.length > 0;
+    passed(result) &&
+    !run.interrupted &&
+    crashes.length === 0 &&
+    unhandled.length === 0 &&
+    run.sections.length > 0;
   return {
     backend: run.backend,
     server: run.server,
@@ -99,6 +105,7 @@ export function report(run: BackendRun, result: CheckResult): BackendReport {
     registerWrites: result.writes,
     errors: run.errors,
     crashes,
+    interrupted: run.interrupted,
     clock: run.clock,
     examples: [
       ...describe("overlap", result.violations, origin),
@@ -140,7 +147,7 @@ export function table(reports: readonly BackendReport[]): string {
     ["errors outside sections", (r) => counts(r.errors)],
     ["crashed / hung workers", (r) => String(r.crashes.length)],
     ["clock check", (r) => `${r.clock.bracketed}/${r.clock.pings} in order`],
-    ["result", (r) => (r.passed ? "pass" : "**FAIL**")],
+    ["result", (r) => (r.interrupted ? "interrupted" : r.passed ? "pass" : "**FAIL**")],
   ];
   const head = `| | ${reports.map((r) => r.backend).join(" | ")} |`;
   const rule = `|---|${reports.map(() => "---").join("|")}|`;

@@ -31,6 +31,8 @@ export interface BackendRun {
   readonly errors: Record<string, number>;
   /** Worker processes that crashed or hung. */
   readonly crashes: string[];
+  /** The run was cut short by SIGINT (its workers were killed, not crashed). */
+  readonly interrupted: boolean;
   /** The shared-clock check: pings answered with a reading between the coordinator's two. */
   readonly clock: { readonly pings: number; readonly bracketed: number; readonly maxRtt: number };
 }
@@ -134,8 +136,19 @@ export async function runBackend(
     );
     const deadline = Date.now() + options.duration * 1000;
     let lastReport = Date.now();
+    // Faults slow a run down but must not stop it: a minute without a single section (longer
+    // than any fault lasts, plus an acquire timeout) means the workers no longer make progress.
+    const progressLimit = 60_000 + options.acquireTimeout;
+    let progress = { count: 0, at: Date.now() };
+    let stuck: string | undefined;
     while (Date.now() < deadline && sections.length < options.sections && !interrupted.aborted) {
       await new Promise((resolve) => setTimeout(resolve, 200));
+      if (sections.length > progress.count) progress = { count: sections.length, at: Date.now() };
+      else if (Date.now() - progress.at > progressLimit) {
+        stuck = `no critical section completed for ${Math.round(progressLimit / 1000)} s (after ${sections.length})`;
+        log(`${name}: ${stuck}; stopping`);
+        break;
+      }
       if (Date.now() - lastReport >= 15_000) {
         lastReport = Date.now();
         log(`${name}: ${sections.length} sections, ${faults.length} fault events`);
@@ -162,7 +175,13 @@ export async function runBackend(
       faultFailures,
       rates,
       errors,
-      crashes: processes.flatMap((p) => (p.crash ? [`process ${p.proc}: ${p.crash}`] : [])),
+      crashes: interrupted.aborted
+        ? []
+        : [
+            ...(stuck ? [`all workers: ${stuck}`] : []),
+            ...processes.flatMap((p) => (p.crash ? [`process ${p.proc}: ${p.crash}`] : [])),
+          ],
+      interrupted: interrupted.aborted,
       clock,
     };
   } finally {

@@ -1,5 +1,7 @@
 /** The coordinator's side of one worker process: start, ping, pause, fault, stop. */
 import { type ChildProcess, fork } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { fileURLToPath } from "node:url";
 import { now } from "./clock.js";
 import type { FaultEvent, Section } from "./history.js";
@@ -35,7 +37,14 @@ export class WorkerProcess {
     sink: Sink,
   ) {
     this.child = fork(entry, [], {
-      execArgv: ["--import", "tsx"],
+      // A process that does not stop is asked for a diagnostic report (JS stack included).
+      execArgv: [
+        "--import",
+        "tsx",
+        "--report-on-signal",
+        "--report-signal=SIGUSR2",
+        `--report-directory=${tmpdir()}`,
+      ],
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
@@ -113,11 +122,23 @@ export class WorkerProcess {
     if (this.paused) this.resume();
     this.send({ type: "stop" });
     const timer = setTimeout(() => {
-      this.crash ??= `did not stop within ${grace} ms (${this.stuck ?? "no report"})`;
-      this.child.kill("SIGKILL");
+      this.crash ??= `did not stop within ${grace} ms (${this.stuck ?? "no report"}; ${this.osState()}; diagnostic report of pid ${this.child.pid} in ${tmpdir()})`;
+      this.child.kill("SIGUSR2");
+      setTimeout(() => this.child.kill("SIGKILL"), 3_000);
     }, grace);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /** The kernel's view of the process: state (R running, S sleeping, T stopped) and CPU time. */
+  private osState(): string {
+    try {
+      const stat = readFileSync(`/proc/${this.child.pid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      return `state ${fields[0]}, cpu ${(Number(fields[11]) + Number(fields[12])) / 100} s`;
+    } catch {
+      return "state unknown";
+    }
   }
 
   /** Ends the process at once (on SIGINT or a failed start). */

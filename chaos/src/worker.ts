@@ -17,10 +17,13 @@ const errors: ErrorCounts = {};
 const count = (what: string) => {
   errors[what] = (errors[what] ?? 0) + 1;
 };
-const errorName = (error: unknown) =>
-  error instanceof Error
-    ? `${error.name}${error.message.includes("closed") ? " (closed)" : ""}`
-    : typeof error;
+/** An error's class, its cause's class and a driver's error code: few distinct values to count by. */
+const errorName = (error: unknown): string => {
+  if (!(error instanceof Error)) return typeof error;
+  const cause = error.cause instanceof Error ? error.cause : undefined;
+  const code = (cause ?? error) as { code?: unknown };
+  return `${error.name}${cause ? ` ← ${cause.name}` : ""}${typeof code.code === "string" ? ` ${code.code}` : ""}`;
+};
 
 let sections: Section[] = [];
 let faults: FaultEvent[] = [];
