@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
-import type { BackendLease, LockBackend } from "@locks/core/backend";
+import { type BackendLease, type LockBackend, now } from "@locks/core/backend";
 import type { Collection, Db, MongoClient } from "mongodb";
 import { ChangeFeed } from "./change-feed.js";
 import { type Detected, detect, type MongoServerFeatures } from "./detect.js";
@@ -10,17 +10,10 @@ import type { LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
 import { localTimeReader, ServerClock } from "./server-clock.js";
-import { withinTime } from "./time-limit.js";
+import { settleBy, withinTime } from "./time-limit.js";
 
 export type { MongoServerFeatures } from "./detect.js";
 export type { MongoLockState } from "./protocol.js";
-
-/**
- * Longest a release waits for the server, in ms. A release that cannot get through (an outage)
- * leaves the lease to run out on its own; waiting longer would only hold up the caller, e.g. the
- * end of an `await using` block of a handle that is already lost.
- */
-export const RELEASE_TIMEOUT = 2_000;
 
 /** A fresh owner token: 128 random bits. */
 function ownerToken(): string {
@@ -40,6 +33,12 @@ export class MongoBackend implements LockBackend {
   private readonly db: Db;
   private readonly clock: ServerClock;
   private readonly feed: ChangeFeed;
+  /**
+   * Per lease, the local monotonic time (ms) by which it has surely ended on the server: the
+   * answer to its grant or latest renewal arrived by then, plus its ttl and the clock's
+   * uncertainty. A release need not wait past it.
+   */
+  private readonly endsBy = new WeakMap<BackendLease, number>();
   private detecting: Promise<Detected> | undefined;
   private known: Detected | undefined;
   private closed = false;
@@ -79,7 +78,9 @@ export class MongoBackend implements LockBackend {
   async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
     assertLeaseFits(ttl);
     const { protocol } = await this.detected();
-    return protocol.tryAcquire(key, ttl, ownerToken());
+    const lease = await protocol.tryAcquire(key, ttl, ownerToken());
+    if (lease) this.endsBy.set(lease, this.leaseEnd(ttl));
+    return lease;
   }
 
   /** "renewed", or "lost" when another owner (or none) holds the key; throws = unknown. */
@@ -89,12 +90,26 @@ export class MongoBackend implements LockBackend {
     // A renewal answered more than ttl after it was sent cannot have kept a lease alive for anyone
     // who relies on it: give up then (an unknown outcome) instead of waiting for the driver's
     // server selection timeout, so that a release waiting for it is not held up either.
-    return withinTime(protocol.extend(lease as MongoLease, ttl), Math.max(ttl, 1), "a renewal");
+    const renewed = await withinTime(
+      protocol.extend(lease as MongoLease, ttl),
+      Math.max(ttl, 1),
+      "a renewal",
+    );
+    if (renewed) this.endsBy.set(lease, this.leaseEnd(ttl));
+    return renewed;
   }
 
+  /**
+   * Frees the key if `lease` still holds it. Waits for the server at most until the lease has
+   * surely ended by itself (then it resolves false: there is nothing left to release), so the
+   * release of a lost or expired handle during an outage returns at once instead of after the
+   * driver's server selection timeout.
+   */
   async release(lease: BackendLease): Promise<boolean> {
-    const { protocol } = await withinTime(this.detected(), RELEASE_TIMEOUT, "a release");
-    return withinTime(protocol.release(lease as MongoLease), RELEASE_TIMEOUT, "a release");
+    const left = (this.endsBy.get(lease) ?? Number.POSITIVE_INFINITY) - now();
+    if (left <= 0) return false;
+    const { protocol } = await this.detected();
+    return settleBy(protocol.release(lease as MongoLease), left, false);
   }
 
   /** Whether a failed operation may succeed when retried (network errors, failovers). */
@@ -180,6 +195,11 @@ export class MongoBackend implements LockBackend {
       options: this.options,
       allowDocumentOnFerretDB: this.allowDocumentOnFerretDB,
     });
+  }
+
+  /** Local monotonic time by which a lease of `ttl` ms granted or renewed just now has ended. */
+  private leaseEnd(ttl: number): number {
+    return now() + ttl + (this.clock.uncertainty ?? 0);
   }
 
   private async wakeAtExpiry(key: string, listener: () => void): Promise<() => void> {

@@ -19,3 +19,20 @@ export async function withinTime<T>(operation: Promise<T>, ms: number, what: str
     clearTimeout(timer);
   }
 }
+
+/**
+ * Settles like `operation`, or resolves `fallback` after `ms` milliseconds (at most 2³¹−1) if it
+ * has not settled by then (the operation goes on; its late result is ignored).
+ */
+export async function settleBy<T>(operation: Promise<T>, ms: number, fallback: T): Promise<T> {
+  if (ms > MAX_TIMER) return operation;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback), ms);
+  });
+  try {
+    return await Promise.race([operation, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
