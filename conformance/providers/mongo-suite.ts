@@ -1,13 +1,20 @@
 /**
  * The conformance suite against one MongoDB-wire test server, in every variant that server can
- * run. Every provider connects through a loopback TCP proxy so that `dropConnections` can cut its
- * connections on any server; `breakLock` is `@locks/mongo/faults`, restart and pause are
+ * run. Every provider connects through a loopback TCP proxy of its own (in front of one shared
+ * proxy) so that `dropConnections` and `partition` can cut one node off on any server; `breakLock` is `@locks/mongo/faults`, restart and pause are
  * `serverFaults` of `@locks/testing` (the server's own controls, else the proxy's pause).
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
+import type { MongoLockProvider } from "@locks/mongo";
 import { createMongoFaults } from "@locks/mongo/faults";
-import { type MongoTestServer, serverFaults, startTcpProxy } from "@locks/testing";
+import {
+  type MongoTestServer,
+  providerProxies,
+  serverFaults,
+  startTcpProxy,
+  type TcpProxy,
+} from "@locks/testing";
 import type { MongoClient } from "mongodb";
 import { MongoClient as MongoClient6 } from "mongodb6";
 import { afterAll } from "vitest";
@@ -45,7 +52,9 @@ function variantsOf(server: MongoTestServer): Variant[] {
 export async function describeMongoSuite(server: MongoTestServer): Promise<void> {
   const proxy = await startTcpProxy({ host: server.host, port: server.port });
   // directConnection: talk to the proxy only, not to the members a replica set advertises.
-  const url = `mongodb://${proxy.host}:${proxy.port}/?directConnection=true`;
+  const urlOf = (p: TcpProxy) => `mongodb://${p.host}:${p.port}/?directConnection=true`;
+  const url = urlOf(proxy);
+  const proxies = providerProxies<MongoLockProvider>(proxy);
   const database = `locks_conformance_${server.flavor.replace(/\W/g, "_")}_${process.pid}`;
   const driver = server.flavor === "mongo-java-server" ? (6 as const) : undefined;
   // The operator's client goes straight to the server (not through the proxy).
@@ -67,6 +76,7 @@ export async function describeMongoSuite(server: MongoTestServer): Promise<void>
       .catch(() => {});
     await cleanup.close();
     await operatorClient?.close();
+    await proxies.close();
     await proxy.close();
   });
 
@@ -87,16 +97,20 @@ export async function describeMongoSuite(server: MongoTestServer): Promise<void>
     describeLockProvider({
       name: `mongo (${server.flavor} ${server.version ?? ""}, ${server.mode}, ${variant.label})`,
       createProvider: (options) =>
-        createProvider({
-          ...childOptions,
-          ...(options?.prefix === undefined ? {} : { prefix: options.prefix }),
-        }),
+        proxies.create((p) =>
+          createProvider({
+            ...childOptions,
+            url: urlOf(p),
+            ...(options?.prefix === undefined ? {} : { prefix: options.prefix }),
+          }),
+        ),
       faults: {
         breakLock: (key) => operator.breakLock(key),
-        async dropConnections() {
-          proxy.dropConnections();
+        async dropConnections(provider) {
+          proxies.of(provider as MongoLockProvider).dropConnections();
         },
         ...serverFaults(server, { proxy }),
+        partition: (provider, ms) => proxies.partition(provider as MongoLockProvider, ms),
       },
       // FerretDB keeps data in SQLite behind a proxy and the ledger renews with two round trips;
       // a renewal answered after the previous lease's deadline is (rightly) a loss, so leases of
