@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
-import { type BackendLease, type LockBackend, now } from "@locks/core/backend";
+import { type BackendLease, type ExtendResult, type LockBackend, now } from "@locks/core/backend";
 import type { Collection, Db, MongoClient } from "mongodb";
 import { ChangeFeed } from "./change-feed.js";
 import { type Detected, detect, type MongoServerFeatures } from "./detect.js";
@@ -95,8 +95,9 @@ export class MongoBackend implements LockBackend {
       Math.max(ttl, 1),
       "a renewal",
     );
-    if (renewed) this.endsBy.set(lease, this.leaseEnd(ttl));
-    return renewed;
+    if (!renewed) return "lost";
+    this.endsBy.set(lease, this.leaseEnd(ttl));
+    return "renewed";
   }
 
   /**
