@@ -5,6 +5,8 @@
 #   locks-local/redis:<major.minor>      from /usr/bin/redis-server (Debian redis-server)
 #   locks-local/mariadb:<major.minor>    from /usr/sbin/mariadbd    (Debian mariadb-server)
 #   locks-local/ferretdb:<version>       from $HOME/go/bin/ferretdb (scripts/setup-machine.sh)
+#   locks-local/mongo-java-server:<version>  a jlink'ed Java runtime of this machine's JDK and the
+#                                        jars + launcher scripts/setup-machine.sh fetched
 #
 # Each image is a root filesystem assembled from the binary, the shared libraries `ldd`
 # lists, busybox (a shell and the tools Testcontainers' port checks run) and an entrypoint
@@ -14,7 +16,8 @@
 # .tmp/images.env at the repo root), so either of
 #   eval "$(bash scripts/build-images.sh)"
 #   bash scripts/build-images.sh && source .tmp/images.env
-# sets LOCKS_REDIS_IMAGE, LOCKS_MYSQL_IMAGE, LOCKS_MONGO_IMAGE (and LOCKS_MONGO_FLAVOR).
+# sets LOCKS_REDIS_IMAGE, LOCKS_MYSQL_IMAGE, LOCKS_MONGO_IMAGE (and LOCKS_MONGO_FLAVOR) and
+# LOCKS_MONGO_JAVA_IMAGE.
 #
 # Options: --force rebuilds every image.
 set -euo pipefail
@@ -40,6 +43,9 @@ REDIS_CLI=/usr/bin/redis-cli
 MARIADBD=/usr/sbin/mariadbd
 INSTALL_DB="$(command -v mariadb-install-db || true)"
 FERRETDB="${LOCKS_FERRETDB_BIN:-$HOME/go/bin/ferretdb}"
+MONGO_JAVA_VERSION="$(sed -n '/<artifactId>mongo-java-server<\/artifactId>/{n;s:.*<version>\(.*\)</version>.*:\1:p;}' "$(dirname "$here")/packages/testing/java/pom.xml")"
+MONGO_JAVA_HOME="${LOCKS_MONGO_JAVA_HOME:-$HOME/.cache/locks/mongo-java-server-${MONGO_JAVA_VERSION}}"
+JAVA="$(readlink -f "$(command -v java || echo /nonexistent)")"
 
 # Files copied into a root filesystem, with the libraries they load.
 copy_file() { # root path [mode]
@@ -160,6 +166,23 @@ build_ferretdb() { # root image hash
     'ENV FERRETDB_TELEMETRY=disable' 'ENV FERRETDB_DEBUG_ADDR=-'
 }
 
+build_mongo_java() { # root image hash
+  local root="$1" lib
+  base_rootfs "$root"
+  # Only the modules the server and netty use (jdeps): about 50 MB instead of the whole JDK.
+  jlink --add-modules java.base,java.logging,java.management,jdk.unsupported \
+    --strip-debug --no-header-files --no-man-pages --output "$root/opt/java"
+  while read -r lib; do
+    [ -n "$lib" ] && copy_file "$root" "$lib" 755
+  done < <(find "$root/opt/java" -type f \( -name '*.so' -o -path '*/bin/*' \) -exec ldd {} \; 2>/dev/null |
+    awk '/=> \//{print $3} /^[[:space:]]*\/[^ ]+ \(/{print $1}' | sort -u)
+  mkdir -p "$root/opt/mongo-java-server"
+  cp -a "$MONGO_JAVA_HOME/lib" "$MONGO_JAVA_HOME/classes" "$root/opt/mongo-java-server/"
+  install -m 755 "$images_dir/mongo-java-server-entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
+  import_rootfs "$root" "$2" "$3" \
+    'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' 'EXPOSE 27017' 'WORKDIR /'
+}
+
 total_started=$(date +%s%N)
 exports=()
 
@@ -188,6 +211,17 @@ if [ -x "$FERRETDB" ] && "$FERRETDB" --version >/dev/null 2>&1; then
   exports+=("export LOCKS_MONGO_IMAGE=$ferretdb_image" "export LOCKS_MONGO_FLAVOR=ferretdb")
 else
   log "skipping ferretdb: $FERRETDB missing or broken (run scripts/setup-machine.sh)"
+fi
+
+if [ -x "$JAVA" ] && command -v jlink >/dev/null &&
+  [ -f "$MONGO_JAVA_HOME/classes/LocksMongoJavaServer.class" ]; then
+  mongo_java_image="locks-local/mongo-java-server:${MONGO_JAVA_VERSION}"
+  build mongo-java-server "$mongo_java_image" build_mongo_java "$JAVA" \
+    "$MONGO_JAVA_HOME"/lib/*.jar "$MONGO_JAVA_HOME/classes/LocksMongoJavaServer.class" \
+    "$images_dir/mongo-java-server-entrypoint.sh"
+  exports+=("export LOCKS_MONGO_JAVA_IMAGE=$mongo_java_image")
+else
+  log "skipping mongo-java-server: java/jlink or $MONGO_JAVA_HOME missing (run scripts/setup-machine.sh)"
 fi
 
 # The same exports, for `source .tmp/images.env` (override the path with LOCKS_IMAGES_ENV).

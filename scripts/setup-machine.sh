@@ -7,6 +7,9 @@
 #   - stops and disables the distro services that apt may have auto-started (tests start
 #     their own servers on free loopback ports; nothing may squat 6379/3306);
 #   - builds FerretDB v1.24.2 into $HOME/go/bin/ferretdb when it is missing or broken;
+#   - fetches mongo-java-server (packages/testing/java/pom.xml) with Maven into
+#     $HOME/.cache/locks/mongo-java-server-<version>/lib and compiles its launcher next to it
+#     (installs a JDK 17 and Maven with apt-get when missing);
 #   - starts dockerd in the background when `docker info` does not answer, and waits
 #     (bounded) until it does.
 #
@@ -15,6 +18,8 @@
 # Environment:
 #   LOCKS_SETUP_SKIP_DOCKER=1     do not start dockerd
 #   LOCKS_SETUP_SKIP_FERRETDB=1   do not build FerretDB
+#   LOCKS_SETUP_SKIP_MONGO_JAVA=1 do not fetch mongo-java-server
+#   LOCKS_MONGO_JAVA_HOME         where its jars and launcher go (default above)
 #   LOCKS_DOCKERD_LOG             dockerd log file (default /var/log/locks-dockerd.log)
 #   LOCKS_DOCKERD_WAIT            seconds to wait for dockerd (default 60)
 set -euo pipefail
@@ -114,6 +119,40 @@ fi
 if ferretdb_ok "$FERRETDB_BIN"; then
   log "ferretdb: $("$FERRETDB_BIN" --version 2>&1 | grep -m1 -i version || true)"
 fi
+
+# --- mongo-java-server ----------------------------------------------------------------------
+# A MongoDB wire-protocol server written in Java for tests: the only server here with the
+# document protocol's atomic upsert and change streams. The version is the pom's.
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+MONGO_JAVA_DIR="$repo_root/packages/testing/java"
+MONGO_JAVA_VERSION="$(sed -n '/<artifactId>mongo-java-server<\/artifactId>/{n;s:.*<version>\(.*\)</version>.*:\1:p;}' "$MONGO_JAVA_DIR/pom.xml")"
+MONGO_JAVA_HOME="${LOCKS_MONGO_JAVA_HOME:-$HOME/.cache/locks/mongo-java-server-${MONGO_JAVA_VERSION}}"
+mongo_java_ok() {
+  [ -f "$MONGO_JAVA_HOME/lib/mongo-java-server-core-${MONGO_JAVA_VERSION}.jar" ] &&
+    [ -f "$MONGO_JAVA_HOME/classes/LocksMongoJavaServer.class" ] &&
+    [ "$MONGO_JAVA_HOME/classes/LocksMongoJavaServer.class" -nt "$MONGO_JAVA_DIR/LocksMongoJavaServer.java" ] &&
+    [ "$MONGO_JAVA_HOME/lib" -nt "$MONGO_JAVA_DIR/pom.xml" ]
+}
+if [ "${LOCKS_SETUP_SKIP_MONGO_JAVA:-0}" != 1 ] && ! mongo_java_ok; then
+  if ! command -v javac >/dev/null || ! command -v mvn >/dev/null; then
+    log "installing openjdk-17-jdk-headless and maven"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+      openjdk-17-jdk-headless maven >/dev/null
+  fi
+  log "fetching mongo-java-server ${MONGO_JAVA_VERSION} into $MONGO_JAVA_HOME"
+  rm -rf "$MONGO_JAVA_HOME.tmp"
+  mkdir -p "$MONGO_JAVA_HOME.tmp/classes"
+  # Maven keeps its own cache in ~/.m2: a second machine setup downloads nothing.
+  mvn -B -q -f "$MONGO_JAVA_DIR/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$MONGO_JAVA_HOME.tmp/lib"
+  javac -d "$MONGO_JAVA_HOME.tmp/classes" -cp "$MONGO_JAVA_HOME.tmp/lib/*" \
+    "$MONGO_JAVA_DIR/LocksMongoJavaServer.java"
+  rm -rf "$MONGO_JAVA_HOME"
+  mv "$MONGO_JAVA_HOME.tmp" "$MONGO_JAVA_HOME"
+  mongo_java_ok || { log "mongo-java-server setup is incomplete in $MONGO_JAVA_HOME"; exit 1; }
+fi
+if mongo_java_ok; then log "mongo-java-server ${MONGO_JAVA_VERSION}: $MONGO_JAVA_HOME"; fi
 
 # --- dockerd --------------------------------------------------------------------------------
 if [ "${LOCKS_SETUP_SKIP_DOCKER:-0}" != 1 ]; then

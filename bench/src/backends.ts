@@ -4,13 +4,13 @@
  */
 import type { LockProvider } from "@locks/core";
 import { memoryImpls } from "./impls/memory.js";
-import { MONGO_GROUP, mongoPeersAndFloor } from "./impls/mongo.js";
+import { MONGO_GROUP, mongoJavaImpls, mongoPeersAndFloor } from "./impls/mongo.js";
 import { MYSQL_GROUP, mysqlFloor } from "./impls/mysql.js";
 import { providerImpl } from "./impls/provider.js";
 import { REDLOCK_GROUP, redisPeersAndFloors, SINGLE_GROUP } from "./impls/redis.js";
 import { defineImpl, type ImplFactory } from "./impls/types.js";
 
-export const BACKENDS = ["memory", "redis", "mysql", "mongo"] as const;
+export const BACKENDS = ["memory", "redis", "mysql", "mongo", "mongo-java"] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /** Server URLs per backend, as resolved by the main process. */
@@ -19,6 +19,8 @@ export interface BackendUrls {
   redisRedlock?: string[];
   mysql?: string;
   mongo?: string;
+  /** mongo-java-server (mongodb 6 driver only). */
+  mongoJava?: string;
 }
 
 /** The result of looking for one of our packages: its factory, or why it is missing. */
@@ -133,5 +135,6 @@ export async function implementations(
   if (backend === "redis") others = redisPeersAndFloors(urls.redis!, urls.redisRedlock);
   if (backend === "mysql") others = mysqlFloor(urls.mysql!);
   if (backend === "mongo") others = mongoPeersAndFloor(urls.mongo!);
+  if (backend === "mongo-java") others = mongoJavaImpls(urls.mongoJava!);
   return { factories: [...found.factories, ...others], missing: found.missing };
 }

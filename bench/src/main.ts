@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--backend memory|redis|mysql|mongo]... [--quick]`
+ * `pnpm bench [--backend memory|redis|mysql|mongo|mongo-java]... [--quick]`
  *
  * Measures our providers, the peer libraries and the raw-driver floor side by side against the
  * same servers, prints a table per scenario, and writes results/latest.{json,md,svg}.
@@ -18,7 +18,7 @@ import { log, runBackend } from "./run.js";
 import { Servers } from "./servers.js";
 import { summary } from "./summary.js";
 
-const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo]... [--quick] [--out DIR]
+const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo|mongo-java]... [--quick] [--out DIR]
 
   --backend  run only this backend (repeatable; default: all)
   --quick    a short smoke run (every code path, figures not meaningful)
@@ -131,6 +131,10 @@ async function main(): Promise<number> {
         } else if (backend === "mongo") {
           const info = await servers.mongo();
           urls.mongo = info.urls[0]!;
+          result.servers = `${info.version} (${info.mode})`;
+        } else if (backend === "mongo-java") {
+          const info = await servers.mongoJava();
+          urls.mongoJava = info.urls[0]!;
           result.servers = `${info.version} (${info.mode})`;
         }
       } catch (error) {

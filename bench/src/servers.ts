@@ -25,6 +25,7 @@ const ENV_URL = {
   redisServers: "LOCKS_REDIS_URLS",
   mysql: "LOCKS_MYSQL_URL",
   mongo: "LOCKS_MONGO_URL",
+  mongoJava: "LOCKS_MONGO_JAVA_URL",
 } as const;
 
 /** Starts and remembers servers; `stop()` ends every process it started. */
@@ -95,6 +96,18 @@ export class Servers {
     } finally {
       await client.close();
     }
+  }
+
+  /** mongo-java-server (its version is the test server layer's). */
+  async mongoJava(): Promise<ServerInfo> {
+    const servers = this.servers(ENV_URL.mongoJava);
+    const found = await servers.mongoJavaServer();
+    if (!found) throw new Error(servers.unavailableReason("mongo-java") ?? "no mongo-java-server");
+    return {
+      urls: [found.url],
+      mode: found.mode,
+      version: `mongo-java-server ${found.version ?? "?"}`,
+    };
   }
 
   /** Stops every server this instance started. */

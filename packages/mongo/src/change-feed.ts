@@ -1,14 +1,36 @@
-import type { ChangeStream, Collection, Document } from "mongodb";
+import type { ChangeStream, Collection, Db, Document } from "mongodb";
 import type { LockDocument } from "./lock-document.js";
 
 /** How long one idle `getMore` of the change stream waits on the server, in milliseconds. */
 const MAX_AWAIT_MS = 1_000;
 
 /**
+ * Opens and at once closes a change stream on `collection`: resolves when the server has change
+ * streams there (a replica set or sharded cluster, or a server with an oplog), rejects with the
+ * server's refusal otherwise (standalone `mongod`: 40573; FerretDB 1.x: 238).
+ */
+export async function probeChangeStreams(db: Db, collection: string): Promise<void> {
+  // useBigInt64: the cursor id goes back to killCursors as the Int64 it is (mongo-java-server
+  // rejects it as an Int32).
+  const reply = await db.command(
+    { aggregate: collection, pipeline: [{ $changeStream: {} }], cursor: {} },
+    { useBigInt64: true },
+  );
+  const id: unknown = (reply.cursor as { id?: unknown } | undefined)?.id;
+  if (typeof id === "bigint" && id !== 0n) {
+    await db.command({ killCursors: collection, cursors: [id] }).catch(() => {});
+  }
+}
+
+/**
  * One change stream per provider on the lock collection, fanned out to waiters by key. It reports
- * releases (owner cleared), deletions and replacements; renewals are filtered out on the server.
- * A stream that fails is dropped and opened again on the next subscription; waiters keep polling
- * meanwhile, so a lost notification only delays a wake-up.
+ * releases (owner cleared), deletions and replacements; renewals are filtered out on the server
+ * where it describes updates. A stream that fails is dropped and opened again on the next
+ * subscription; waiters keep polling meanwhile, so a lost notification only delays a wake-up.
+ *
+ * The key comes from the event's `documentKey`, which not every server fills in correctly
+ * (mongo-java-server puts the update there): an event that names no key wakes every waiter of
+ * the provider, since a spurious wake-up costs one attempt and a missed one a polling interval.
  */
 export class ChangeFeed {
   private readonly listeners = new Map<string, Set<() => void>>();
@@ -72,6 +94,8 @@ export class ChangeFeed {
             { operationType: { $in: ["delete", "replace"] } },
             { operationType: "update", "updateDescription.updatedFields.owner": { $type: "null" } },
             { operationType: "update", "updateDescription.removedFields": "owner" },
+            // Servers that do not describe updates: any update may be a release.
+            { operationType: "update", updateDescription: { $exists: false } },
           ],
         },
       },
@@ -115,9 +139,18 @@ export class ChangeFeed {
   }
 
   private dispatch(change: Document): void {
-    const id = (change.documentKey as { _id?: unknown } | undefined)?._id;
-    if (typeof id !== "string") return;
+    const id = keyOf(change);
+    if (id === undefined) {
+      for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener();
+      return;
+    }
     const set = this.listeners.get(id);
     if (set) for (const listener of [...set]) listener();
   }
+}
+
+/** The lock key a change event names, if it names one. */
+function keyOf(change: Document): string | undefined {
+  const id: unknown = (change.documentKey as { _id?: unknown } | null | undefined)?._id;
+  return typeof id === "string" ? id : undefined;
 }

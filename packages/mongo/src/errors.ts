@@ -20,9 +20,78 @@ export function errorCode(error: unknown): number | undefined {
   return Number.isFinite(code) ? code : undefined;
 }
 
-/** True for an error the server sent in reply to a command (not a network or client error). */
+/**
+ * True for an error the server sent in reply to a command (not a network or client error). Some
+ * servers reply without a code (mongo-java-server's internal errors); those count too.
+ */
 export function isServerError(error: unknown): boolean {
-  return (
-    error instanceof Error && error.name === "MongoServerError" && errorCode(error) !== undefined
-  );
+  return error instanceof Error && error.name === "MongoServerError";
+}
+
+/** Driver errors that mean "the server could not be reached or answered too late". */
+const TRANSIENT_NAMES = new Set([
+  "MongoNetworkError",
+  "MongoNetworkTimeoutError",
+  "MongoServerSelectionError",
+  "MongoServerClosedError",
+  "MongoPoolClearedError",
+  "MongoWaitQueueTimeoutError",
+  "MongoOperationTimeoutError",
+]);
+
+/** Server codes of a failover, a shutdown or an interrupted operation: retrying later helps. */
+const TRANSIENT_CODES = new Set([
+  6, // HostUnreachable
+  7, // HostNotFound
+  64, // WriteConcernFailed
+  89, // NetworkTimeout
+  91, // ShutdownInProgress
+  189, // PrimarySteppedDown
+  262, // ExceededTimeLimit
+  9001, // SocketException
+  10107, // NotWritablePrimary
+  11600, // InterruptedAtShutdown
+  11602, // InterruptedDueToReplStateChange
+  13435, // NotPrimaryNoSecondaryOk
+  13436, // NotPrimaryOrSecondary
+]);
+
+/** Node.js socket error codes (also found as the `cause` of a driver's network error). */
+const SOCKET_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "ECONNABORTED",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+]);
+
+/**
+ * Whether a failed lock operation may succeed when tried again: network errors, server selection
+ * timeouts, failovers and the driver's retryable labels. Errors of configuration, permissions or
+ * a closed provider are not. Decided by name and code, so that errors of either supported driver
+ * major are recognised.
+ */
+export function isTransientMongoError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; depth++) {
+    if (TRANSIENT_NAMES.has(e.name)) return true;
+    const labels = e as { hasErrorLabel?: (label: string) => boolean };
+    if (
+      typeof labels.hasErrorLabel === "function" &&
+      (labels.hasErrorLabel("RetryableWriteError") ||
+        labels.hasErrorLabel("TransientTransactionError") ||
+        labels.hasErrorLabel("ResetPool"))
+    ) {
+      return true;
+    }
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && SOCKET_CODES.has(code)) return true;
+    if (e.name === "MongoServerError" && typeof code === "number" && TRANSIENT_CODES.has(code)) {
+      return true;
+    }
+    e = e.cause;
+  }
+  return false;
 }

@@ -1,6 +1,8 @@
 import { now } from "@locks/core/backend";
 import type { Collection } from "mongodb";
-import { DUPLICATE_KEY, errorCode } from "./errors.js";
+import { DUPLICATE_KEY, errorCode, isServerError } from "./errors.js";
+import { leaseEnd } from "./expiry.js";
+import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
 import type { ServerClock } from "./server-clock.js";
 
 /**
@@ -37,13 +39,6 @@ interface GrantState {
   deadline: number;
 }
 
-/** The granted lease as the backend returns it to core. */
-export interface LedgerLease {
-  readonly key: string;
-  readonly token: string;
-  readonly fencingToken: bigint;
-}
-
 export function grantId(key: string, seq: bigint): string {
   return `${key}#${seq}`;
 }
@@ -55,7 +50,7 @@ export function grantId(key: string, seq: bigint): string {
  * before the previous lease's local deadline. Together: a renewal that a contender could have
  * missed is reported as a loss instead.
  */
-export class Ledger {
+export class Ledger implements LockProtocol {
   private readonly grants = new WeakMap<object, GrantState>();
   private indexed: Promise<void> | undefined;
 
@@ -83,7 +78,31 @@ export class Ledger {
     return this.collection.findOne({ key }, { sort: { seq: -1 }, useBigInt64: true });
   }
 
-  async tryAcquire(key: string, ttl: number, token: string): Promise<LedgerLease | undefined> {
+  async tryAcquire(key: string, ttl: number, token: string): Promise<MongoLease | undefined> {
+    try {
+      return await this.grant(key, ttl, token);
+    } catch (error) {
+      // The outcome is unknown (e.g. a network error after the insert): give back what we may hold.
+      if (!isServerError(error)) void this.abandon(key, token).catch(() => {});
+      throw error;
+    }
+  }
+
+  async inspect(key: string): Promise<MongoLockState | undefined> {
+    const latest = await this.latest(key);
+    if (!latest) return undefined;
+    return {
+      owner: latest.released ? null : latest.owner,
+      expiresAt: latest.expiresAt,
+      fencingToken: BigInt(latest.seq),
+    };
+  }
+
+  forceRelease(key: string): Promise<void> {
+    return this.break(key);
+  }
+
+  private async grant(key: string, ttl: number, token: string): Promise<MongoLease | undefined> {
     const started = now();
     // Bounds taken before the read: "expired" must hold for the state we are about to see.
     const { lower, upper } = await this.clock.bounds();
@@ -97,7 +116,7 @@ export class Ledger {
         key,
         seq,
         owner: token,
-        expiresAt: new Date(upper + ttl),
+        expiresAt: leaseEnd(upper, ttl),
         released: false,
       });
     } catch (error) {
@@ -117,7 +136,7 @@ export class Ledger {
         .catch(() => {});
       return undefined;
     }
-    const lease: LedgerLease = { key, token, fencingToken: seq };
+    const lease: MongoLease = { key, token, fencingToken: seq };
     this.grants.set(lease, { id, seq, deadline: started + ttl });
     // Older grants are history now: collect them (only their owners ever update them, and an
     // update of a deleted grant changes nothing).
@@ -125,14 +144,14 @@ export class Ledger {
     return lease;
   }
 
-  async extend(lease: LedgerLease, ttl: number): Promise<boolean> {
+  async extend(lease: MongoLease, ttl: number): Promise<boolean> {
     const grant = this.grants.get(lease);
     if (!grant) return false;
     const sent = now();
     const { upper } = await this.clock.bounds();
     const result = await this.collection.updateOne(
       { _id: grant.id, owner: lease.token, released: false },
-      { $set: { expiresAt: new Date(upper + ttl) } },
+      { $set: { expiresAt: leaseEnd(upper, ttl) } },
     );
     if (result.matchedCount !== 1) return false;
     if (now() >= grant.deadline) {
@@ -150,7 +169,7 @@ export class Ledger {
     return true;
   }
 
-  async release(lease: LedgerLease): Promise<boolean> {
+  async release(lease: MongoLease): Promise<boolean> {
     const grant = this.grants.get(lease);
     if (!grant) return false;
     const { lower } = await this.clock.bounds();

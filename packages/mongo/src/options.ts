@@ -1,4 +1,4 @@
-import type { LockProviderOptions } from "@locks/core/backend";
+import { checkBoolean, checkDuration, type LockProviderOptions } from "@locks/core/backend";
 import type { MongoClient, MongoClientOptions, WriteConcernSettings } from "mongodb";
 
 /**
@@ -101,7 +101,8 @@ export function resolveOptions(options: MongoLockProviderOptions): ResolvedMongo
     throw new TypeError("options must be an object with `url` or `client`");
   }
   for (const name of Object.keys(options)) {
-    if (!KNOWN.has(name)) throw new TypeError(`Unknown option "${name}"`);
+    if (!KNOWN.has(name))
+      throw new TypeError(`Unknown option "${name}" of the Mongo lock provider`);
   }
   const { url, client } = options;
   if ((url === undefined) === (client === undefined)) {
@@ -149,20 +150,13 @@ export function resolveOptions(options: MongoLockProviderOptions): ResolvedMongo
   }
   let expireAfter: number | null = DEFAULT_EXPIRE_AFTER;
   if (options.expireAfter !== undefined) {
-    expireAfter = options.expireAfter;
-    if (expireAfter !== null) {
-      if (typeof expireAfter !== "number" || Number.isNaN(expireAfter)) {
-        throw new TypeError("expireAfter must be a number of milliseconds or null");
-      }
-      if (!Number.isFinite(expireAfter) || expireAfter < MIN_EXPIRE_AFTER) {
-        throw new RangeError(
-          `expireAfter must be a finite number >= ${MIN_EXPIRE_AFTER} ms, got ${expireAfter}`,
-        );
-      }
+    expireAfter =
+      options.expireAfter === null ? null : checkDuration(options.expireAfter, "expireAfter");
+    if (expireAfter !== null && expireAfter < MIN_EXPIRE_AFTER) {
+      throw new RangeError(`expireAfter must be >= ${MIN_EXPIRE_AFTER} ms, got ${expireAfter}`);
     }
   }
-  const manageIndexes = options.manageIndexes ?? true;
-  if (typeof manageIndexes !== "boolean") throw new TypeError("manageIndexes must be a boolean");
+  const manageIndexes = checkBoolean(options.manageIndexes, "manageIndexes") ?? true;
   return {
     url,
     clientOptions: options.clientOptions,

@@ -42,7 +42,7 @@ export class MongoLockProvider extends BackendLockProvider {
 
   /** The features in use, once detected (undefined before the first operation or `ready()`). */
   get features(): MongoServerFeatures | undefined {
-    return this.backend.detected;
+    return this.backend.features;
   }
 
   /**

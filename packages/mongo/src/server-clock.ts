@@ -1,4 +1,32 @@
 import { now } from "@locks/core/backend";
+import type { Db } from "mongodb";
+import { errorCode, MongoFeatureUnsupportedError } from "./errors.js";
+
+/** Server code of an unknown command. */
+const COMMAND_NOT_FOUND = 59;
+
+/**
+ * Reads the server's `localTime` (ms since the epoch) with `hello`, or with `isMaster` on servers
+ * that lack `hello` (mongo-java-server): both replies carry it.
+ */
+export function localTimeReader(db: Db): () => Promise<number> {
+  let command: "hello" | "isMaster" = "hello";
+  return async () => {
+    let reply: Record<string, unknown>;
+    try {
+      reply = await db.command({ [command]: 1 });
+    } catch (error) {
+      if (command !== "hello" || errorCode(error) !== COMMAND_NOT_FOUND) throw error;
+      command = "isMaster";
+      reply = await db.command({ isMaster: 1 });
+    }
+    const localTime: unknown = reply.localTime;
+    if (!(localTime instanceof Date)) {
+      throw new MongoFeatureUnsupportedError(`\`localTime\` in the ${command} reply`);
+    }
+    return localTime.getTime();
+  };
+}
 
 /** One measurement of the server's clock. */
 interface Sample {

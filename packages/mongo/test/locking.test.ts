@@ -1,55 +1,51 @@
 import { LockLostError } from "@locks/core";
 import type { MongoClient } from "mongodb";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   createMongoLockProvider,
   MongoFeatureUnsupportedError,
   type MongoLockProvider,
   type MongoLockProviderOptions,
 } from "../src/index.js";
-import { drivers, mongoUnderTest, uniqueDatabase } from "./server.js";
+import {
+  onePerServer,
+  type Target,
+  targetsUnderTest,
+  testDatabase,
+  uniqueDatabase,
+} from "./server.js";
 
-const server = await mongoUnderTest();
-const reason = typeof server === "string" ? server : undefined;
-if (reason) console.warn(`[@locks/mongo] skipping server tests: ${reason}`);
+const { targets, skipped } = await targetsUnderTest();
+for (const reason of skipped) console.warn(`[@locks/mongo] ${reason}`);
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name, Client }) => {
-  const url = typeof server === "string" ? "" : server.url;
-  const database = uniqueDatabase(name.replace(/\W/g, ""));
-  // A skipped describe still runs its body to collect the tests: without a server, build no
-  // client (an empty URL throws); the skipped tests and hooks never touch it.
-  const client = (reason === undefined ? new Client(url) : undefined) as unknown as MongoClient;
+describe.skipIf(targets.length === 0).each(targets)("on $name", (target: Target) => {
+  const { server } = target;
+  const url = server.url;
+  const { client, database } = testDatabase(target, target.driver.name.replace(/\W/g, ""));
   let open: MongoLockProvider[] = [];
+  let clients: MongoClient[] = [];
 
   function provider(options: Partial<MongoLockProviderOptions> = {}): MongoLockProvider {
     const p = createMongoLockProvider({ client, database, ...options });
     open.push(p);
     return p;
   }
-  /** A provider with its own connection pool: one more "node". */
+  /** A provider with its own client and connection pool: one more "node". */
   function node(options: Partial<MongoLockProviderOptions> = {}): MongoLockProvider {
-    const p = createMongoLockProvider({
-      url,
-      database,
-      clientOptions: { maxPoolSize: 5 },
-      ...options,
-    });
+    const own = target.client({ maxPoolSize: 5 });
+    clients.push(own);
+    const p = createMongoLockProvider({ client: own, database, ...options });
     open.push(p);
     return p;
   }
 
   afterEach(async () => {
     await Promise.all(open.map((p) => p.close()));
+    await Promise.all(clients.map((c) => c.close()));
     open = [];
-  });
-  afterAll(async () => {
-    await client
-      .db(database)
-      .dropDatabase()
-      .catch(() => {});
-    await client.close();
+    clients = [];
   });
 
   it("50 concurrent first acquires of a new key: exactly one winner, no exception", async () => {
@@ -81,7 +77,7 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
 
     // Poll until the takeover succeeds and record when, on the server's clock.
     const serverNow = async () =>
-      ((await client.db(database).command({ hello: 1 })).localTime as Date).getTime();
+      ((await client.db(database).command({ isMaster: 1 })).localTime as Date).getTime();
     let taken: Awaited<ReturnType<ReturnType<typeof b.getLock>["tryAcquire"]>>;
     let takenAt = 0;
     for (;;) {
@@ -184,8 +180,14 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
     expect(ping.ok).toBe(1);
   });
 
-  it("closes a client it created", async () => {
-    const p = node();
+  it("closes a client it created", async (ctx) => {
+    if (server.flavor === "mongo-java-server") {
+      ctx.skip(
+        "a client created from `url` is a mongodb 7 client, which mongo-java-server refuses",
+      );
+    }
+    const p = createMongoLockProvider({ url, database });
+    open.push(p);
     await p.ready();
     let closed = false;
     p.client.on("topologyClosed", () => {
@@ -199,7 +201,18 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
     const p = provider();
     const features = await p.ready();
     expect(p.features).toEqual(features);
-    if (typeof server !== "string" && server.flavor === "ferretdb") {
+    if (server.flavor === "mongo-java-server") {
+      // Atomic upserts and change streams, no update pipelines: the document protocol on the
+      // measured clock offset, woken by the change stream.
+      expect(features).toMatchObject({
+        protocol: "document",
+        serverClock: false,
+        changeStream: true,
+        ttlIndex: "created",
+        flavor: "mongodb",
+      });
+    }
+    if (server.flavor === "ferretdb") {
       expect(features).toMatchObject({
         protocol: "ledger",
         serverClock: false,
@@ -211,8 +224,16 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
     expect(p.capabilities).toMatchObject({ fencing: true, leases: true, distributed: true });
   });
 
+  it("rejects a server clock where update pipelines fail (mongo-java-server)", async (ctx) => {
+    if (server.flavor !== "mongo-java-server") ctx.skip("only mongo-java-server lacks just that");
+    const serverClock = provider({ timeSource: "server" });
+    await expect(serverClock.ready()).rejects.toBeInstanceOf(MongoFeatureUnsupportedError);
+    const stream = provider({ changeStream: true });
+    expect((await stream.ready()).changeStream).toBe(true);
+  });
+
   it("rejects options the server cannot honour with MongoFeatureUnsupportedError", async (ctx) => {
-    if (typeof server === "string" || server.flavor !== "ferretdb") {
+    if (server.flavor !== "ferretdb") {
       ctx.skip("MongoDB has both features; FerretDB lacks them");
       return;
     }
@@ -240,42 +261,50 @@ describe.skipIf(reason !== undefined).each(drivers)("with driver $name", ({ name
   });
 });
 
-describe.skipIf(reason !== undefined)("across a server restart", () => {
-  it("keeps fencing tokens strictly increasing and never has two holders", async (ctx) => {
-    if (typeof server === "string" || !server.control) {
-      ctx.skip("the test server has no restart control (it was given by URL)");
-      return;
-    }
-    const database = uniqueDatabase("restart");
-    const url = server.url;
-    const options = { url, database, clientOptions: { serverSelectionTimeoutMS: 20_000 } };
-    const a = createMongoLockProvider(options);
-    const b = createMongoLockProvider(options);
-    try {
-      const key = `restart-${Math.random()}`;
-      const before = await a.getLock(key).acquire();
-      await before.release();
-      const held = await a.getLock(key, { ttl: 1_500 }).acquire();
-      await server.control.restart();
-      // The lock survives on disk; whether the holder kept it depends on renewals during the
-      // restart. Either way there is one holder, and the next grant's token is greater.
-      await delay(2_000);
-      const probe = await b.getLock(key).tryAcquire();
-      if (held.lost) {
-        const next = probe ?? (await b.getLock(key).acquire({ timeout: 10_000 }));
-        expect(next.fencingToken!).toBeGreaterThan(held.fencingToken!);
-        await next.release();
-      } else {
-        expect(probe, "two holders after a restart").toBeUndefined();
-        await held.release();
-        const next = await b.getLock(key).acquire({ timeout: 10_000 });
-        expect(next.fencingToken!).toBeGreaterThan(held.fencingToken!);
-        await next.release();
+/** One target per server (restarting it once is enough). */
+const perServer = onePerServer(targets);
+
+describe.skipIf(perServer.length === 0).each(perServer)(
+  "on $name, across a server restart",
+  (target: Target) => {
+    it("keeps fencing tokens strictly increasing and never has two holders", async (ctx) => {
+      const { server } = target;
+      if (!server.control) {
+        ctx.skip("the test server has no restart control (it was given by URL)");
+        return;
       }
-      expect(held.fencingToken!).toBeGreaterThan(before.fencingToken!);
-    } finally {
-      await a.close();
-      await b.close();
-    }
-  }, 60_000);
-});
+      const database = uniqueDatabase("restart");
+      const clients = [0, 1].map(() => target.client({ serverSelectionTimeoutMS: 20_000 }));
+      const a = createMongoLockProvider({ client: clients[0]!, database });
+      const b = createMongoLockProvider({ client: clients[1]!, database });
+      try {
+        const key = `restart-${Math.random()}`;
+        const before = await a.getLock(key).acquire();
+        await before.release();
+        const held = await a.getLock(key, { ttl: 1_500 }).acquire();
+        await server.control.restart();
+        // The lock survives on disk (mongo-java-server: it is lost, and the epoch part of the
+        // token keeps tokens increasing); whether the holder kept it depends on renewals during the
+        // restart. Either way there is one holder, and the next grant's token is greater.
+        await delay(2_000);
+        const probe = await b.getLock(key).tryAcquire();
+        if (held.lost) {
+          const next = probe ?? (await b.getLock(key).acquire({ timeout: 10_000 }));
+          expect(next.fencingToken!).toBeGreaterThan(held.fencingToken!);
+          await next.release();
+        } else {
+          expect(probe, "two holders after a restart").toBeUndefined();
+          await held.release();
+          const next = await b.getLock(key).acquire({ timeout: 10_000 });
+          expect(next.fencingToken!).toBeGreaterThan(held.fencingToken!);
+          await next.release();
+        }
+        expect(held.fencingToken!).toBeGreaterThan(before.fencingToken!);
+      } finally {
+        await a.close();
+        await b.close();
+        for (const c of clients) await c.close();
+      }
+    }, 60_000);
+  },
+);

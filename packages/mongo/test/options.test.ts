@@ -19,7 +19,7 @@ describe("createMongoLockProvider options", () => {
     ["an unknown timeSource", { url, timeSource: "local" }, TypeError],
     ["a changeStream that is not a boolean", { url, changeStream: "yes" }, TypeError],
     ["expireAfter below a minute", { url, expireAfter: 1_000 }, RangeError],
-    ["expireAfter NaN", { url, expireAfter: Number.NaN }, TypeError],
+    ["expireAfter NaN", { url, expireAfter: Number.NaN }, RangeError], // as core checks every duration,
     ["expireAfter Infinity", { url, expireAfter: Number.POSITIVE_INFINITY }, RangeError],
     ["a writeConcern that is not an object", { url, writeConcern: "majority" }, TypeError],
     ["manageIndexes not a boolean", { url, manageIndexes: 1 }, TypeError],
@@ -36,6 +36,9 @@ describe("createMongoLockProvider options", () => {
   it("names the argument in the message", () => {
     expect(() => createMongoLockProvider({ url, ttl: -5 })).toThrow(/ttl/);
     expect(() => createMongoLockProvider({ url, expireAfter: 5 })).toThrow(/expireAfter/);
+    expect(() =>
+      createMongoLockProvider({ url, colection: "x" } as MongoLockProviderOptions),
+    ).toThrow(/"colection"/);
   });
 
   it("accepts the documented defaults without I/O", async () => {
@@ -61,5 +64,29 @@ describe("createMongoLockProvider options", () => {
     expect(named.collection.collectionName).toBe("mutexes");
     expect(named.collection.writeConcern?.w).toBe(1);
     await Promise.all([fromUrl.close(), named.close()]);
+  });
+});
+
+describe("exports", () => {
+  it("re-exports core's errors, withLock and one way to build a provider", async () => {
+    const core = await import("@locks/core");
+    const mongo = await import("../src/index.js");
+    for (const name of [
+      "LockTimeoutError",
+      "LockLostError",
+      "LockBackendError",
+      "InvalidLockKeyError",
+      "LockProviderClosedError",
+      "LockError",
+      "withLock",
+    ] as const) {
+      expect(mongo[name], name).toBe(core[name]);
+    }
+    const viaClass = new mongo.MongoLockProvider({ url: "mongodb://127.0.0.1:1/x" });
+    const viaFunction = mongo.createMongoLockProvider({ url: "mongodb://127.0.0.1:1/x" });
+    expect(viaFunction).toBeInstanceOf(mongo.MongoLockProvider);
+    expect(viaFunction.capabilities).toEqual(viaClass.capabilities);
+    await viaClass.close();
+    await viaFunction.close();
   });
 });

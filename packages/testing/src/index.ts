@@ -26,6 +26,7 @@ export {
 } from "./test-servers.js";
 export type {
   BackendName,
+  MongoFlavor,
   MongoTestServer,
   MysqlTestServer,
   RedisClusterServers,
@@ -66,6 +67,14 @@ export function mysqlServer(): Promise<MysqlTestServer | undefined> {
 /** A MongoDB (single-node replica set where possible) or FerretDB server. */
 export function mongoServer(): Promise<MongoTestServer | undefined> {
   return shared().mongoServer();
+}
+
+/**
+ * mongo-java-server: a MongoDB wire-protocol server written in Java for tests (memory backend,
+ * oplog on so change streams work). It is not MongoDB; connect with the mongodb 6 driver.
+ */
+export function mongoJavaServer(): Promise<MongoTestServer | undefined> {
+  return shared().mongoJavaServer();
 }
 
 /** Why the last request for `backend` in this process found no server; undefined otherwise. */

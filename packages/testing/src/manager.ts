@@ -1,4 +1,5 @@
 import { createCluster, waitClusterOk } from "./cluster.js";
+import { startMongoJavaContainer } from "./container/mongo-java.js";
 import { containerRuntime } from "./container/runtime.js";
 import {
   startMongoContainer,
@@ -8,6 +9,7 @@ import {
 } from "./container/servers.js";
 import { descriptorFromUrl, redactUrl, splitUrls } from "./env-urls.js";
 import { localMongoBinary, startLocalMongo } from "./local/mongo.js";
+import { localMongoJava, startLocalMongoJava } from "./local/mongo-java.js";
 import { localMysqlBinary, startLocalMysql } from "./local/mysql.js";
 import { type LocalRedis, localRedisBinary, startLocalRedis } from "./local/redis.js";
 import { logLine } from "./log.js";
@@ -42,6 +44,7 @@ const ENV_VARIABLE: Record<BackendName, string> = {
   "redis-cluster": "LOCKS_REDIS_CLUSTER_URLS",
   mysql: "LOCKS_MYSQL_URL",
   mongo: "LOCKS_MONGO_URL",
+  "mongo-java": "LOCKS_MONGO_JAVA_URL",
 };
 
 class Unavailable extends Error {}
@@ -177,7 +180,9 @@ export class ServerManager {
     const extra: Partial<ServerDescriptor> =
       backend === "mongo"
         ? { flavor: this.#env.LOCKS_MONGO_FLAVOR === "ferretdb" ? "ferretdb" : "mongodb" }
-        : {};
+        : backend === "mongo-java"
+          ? { flavor: "mongo-java-server" }
+          : {};
     const descriptor = descriptorFromUrl(value, variable, extra);
     logLine(`${backend}: env ${variable} ${redactUrl(descriptor.url)}`);
     return { ok: true, servers: [descriptor], mode: "env" };
@@ -202,6 +207,12 @@ export class ServerManager {
           backend,
           "container",
           await withPortRetry(() => startMongoContainer(this.#env)),
+        );
+      case "mongo-java":
+        return this.#single(
+          backend,
+          "container",
+          await withPortRetry(() => startMongoJavaContainer(this.#env)),
         );
       case "redis-servers":
         return this.#redisServers(count, "container");
@@ -228,6 +239,11 @@ export class ServerManager {
           throw new Unavailable("neither mongod nor a working ferretdb in PATH or ~/go/bin");
         }
         return this.#single(backend, "local", await startLocalMongo(env));
+      case "mongo-java": {
+        const install = localMongoJava(env);
+        if (typeof install === "string") throw new Unavailable(install);
+        return this.#single(backend, "local", await startLocalMongoJava(env));
+      }
       case "redis-servers":
         if (!localRedisBinary(env)) throw new Unavailable("redis-server not found in PATH");
         return this.#redisServers(count, "local");

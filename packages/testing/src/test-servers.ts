@@ -46,6 +46,7 @@ export interface TestServers {
   redisCluster(): Promise<RedisClusterServers | undefined>;
   mysqlServer(): Promise<MysqlTestServer | undefined>;
   mongoServer(): Promise<MongoTestServer | undefined>;
+  mongoJavaServer(): Promise<MongoTestServer | undefined>;
   unavailableReason(backend: BackendName): string | undefined;
   /** Stops the servers this object started in-process (not the broker's). */
   stop(): Promise<void>;
@@ -168,6 +169,11 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
       const r = await resolve("mongo");
       const d = r?.servers[0];
       return d && { ...toServer(d), flavor: d.flavor === "ferretdb" ? "ferretdb" : "mongodb" };
+    },
+    async mongoJavaServer() {
+      const r = await resolve("mongo-java");
+      const d = r?.servers[0];
+      return d && { ...toServer(d), flavor: "mongo-java-server" };
     },
     unavailableReason(backend: BackendName) {
       return reasons.get(backend);

@@ -2,7 +2,16 @@
 export type ServerMode = "env" | "container" | "local";
 
 /** Backends that can be requested; also the keys of {@link unavailableReason}. */
-export type BackendName = "redis" | "redis-servers" | "redis-cluster" | "mysql" | "mongo";
+export type BackendName =
+  | "redis"
+  | "redis-servers"
+  | "redis-cluster"
+  | "mysql"
+  | "mongo"
+  | "mongo-java";
+
+/** What kind of MongoDB-wire server it is. */
+export type MongoFlavor = "mongodb" | "ferretdb" | "mongo-java-server";
 
 /**
  * Fault controls for a server this run started itself (absent for servers given by URL).
@@ -38,8 +47,11 @@ export interface TestServer {
 
 /** A MongoDB-compatible server. */
 export interface MongoTestServer extends TestServer {
-  /** `mongodb` for a real mongod, `ferretdb` for FerretDB. */
-  readonly flavor: "mongodb" | "ferretdb";
+  /**
+   * `mongodb` for a real mongod, `ferretdb` for FerretDB, `mongo-java-server` for the Java test
+   * server (wire version 8: the mongodb 7 driver refuses it, use the 6 driver).
+   */
+  readonly flavor: MongoFlavor;
 }
 
 /** A Redis Cluster: three masters, no replicas, all 16384 slots assigned. */
@@ -68,7 +80,7 @@ export interface ServerDescriptor {
   readonly port: number;
   readonly mode: ServerMode;
   readonly version?: string;
-  readonly flavor?: "mongodb" | "ferretdb" | "mysql" | "mariadb";
+  readonly flavor?: MongoFlavor | "mysql" | "mariadb";
 }
 
 /** Result of resolving one backend. */

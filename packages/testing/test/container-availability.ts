@@ -6,6 +6,8 @@ export const containerTestEnv = {
   LOCKS_REDIS_IMAGE: process.env.LOCKS_REDIS_IMAGE || "locks-local/redis:7.0",
   LOCKS_MYSQL_IMAGE: process.env.LOCKS_MYSQL_IMAGE || "locks-local/mariadb:10.11",
   LOCKS_MONGO_IMAGE: process.env.LOCKS_MONGO_IMAGE || "locks-local/ferretdb:1.24.2",
+  LOCKS_MONGO_JAVA_IMAGE:
+    process.env.LOCKS_MONGO_JAVA_IMAGE || "locks-local/mongo-java-server:1.47.0",
 };
 
 let cached: string | undefined | null = null;

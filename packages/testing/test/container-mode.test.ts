@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createTestServers } from "../src/index.js";
 import { mysqlGreetingVersion } from "../src/mysql-handshake.js";
 import { containerSkipReason, containerTestEnv } from "./container-availability.js";
-import { redis, redisIsSilent } from "./helpers.js";
+import { checkMongoJavaServer, redis, redisIsSilent } from "./helpers.js";
 
 // Runs when dockerd answers and the images exist (scripts/build-images.sh builds them from
 // this machine's binaries); under LOCKS_TEST_MODE=container it always runs, so a CI leg
@@ -92,5 +92,12 @@ describe.skipIf(skip !== undefined)(`container mode${skip ? ` (skipped: ${skip})
     client = new MongoClient(server!.url, { serverSelectionTimeoutMS: 10_000 });
     expect(await client.db("admin").command({ ping: 1 })).toMatchObject({ ok: 1 });
     await client.close();
+  });
+
+  it("mongo-java-server: change streams, restart loses data, pause freezes it", async () => {
+    const server = await t.mongoJavaServer();
+    expect(server, t.unavailableReason("mongo-java")).toBeDefined();
+    expect(server!.mode).toBe("container");
+    await checkMongoJavaServer(server!);
   });
 });

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createTestServers, type TestServers } from "../src/index.js";
 import { mysqlGreetingVersion } from "../src/mysql-handshake.js";
 import { canConnect } from "../src/ports.js";
-import { need, redis, redisIsSilent } from "./helpers.js";
+import { checkMongoJavaServer, need, redis, redisIsSilent } from "./helpers.js";
 
 // Local binaries, even when Docker runs. A machine without them skips these tests with the
 // reason; under CI=true the requests reject and the tests fail.
@@ -142,6 +142,14 @@ describe("local mongo", () => {
     client = open();
     expect(await client.db("admin").command({ ping: 1 })).toMatchObject({ ok: 1 });
     await client.close();
+  });
+});
+
+describe("local mongo-java-server", () => {
+  it("has change streams, loses its data on restart, pauses and resumes", async (ctx) => {
+    const server = need(ctx, await t.mongoJavaServer(), t.unavailableReason("mongo-java"));
+    expect(server.mode).toBe("local");
+    await checkMongoJavaServer(server);
   });
 });
 

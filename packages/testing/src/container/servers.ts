@@ -28,7 +28,7 @@ export function containerImages(env: NodeJS.ProcessEnv) {
 type PortBindings = Record<string, Array<{ HostPort?: string; HostIp?: string }>>;
 
 /** Docker publishes on 0.0.0.0 by default; every binding here is loopback-only. */
-function bindLoopback(container: GenericContainer): void {
+export function bindLoopback(container: GenericContainer): void {
   const hostConfig = (container as unknown as { hostConfig: { PortBindings?: PortBindings } })
     .hostConfig;
   for (const bindings of Object.values(hostConfig.PortBindings ?? {})) {
@@ -48,7 +48,7 @@ async function docker() {
 }
 
 /** Wraps a started container: watchdog, pause via `docker pause`, restart via `docker restart`. */
-function wrap(
+export function wrap(
   started: StartedTestContainer,
   descriptor: Omit<ServerDescriptor, "id">,
   label: string,

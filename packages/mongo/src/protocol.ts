@@ -1,0 +1,36 @@
+import type { BackendLease } from "@locks/core/backend";
+
+/** The grant of one key, kept by core in the handle. */
+export interface MongoLease extends BackendLease {
+  readonly fencingToken: bigint;
+}
+
+/** What {@link LockProtocol.inspect} reports about a key. */
+export interface MongoLockState {
+  /** Owner token of the holder; `null` when released (it may also have expired: see `expiresAt`). */
+  owner: string | null;
+  /** End of the current or last lease, on the server's clock. */
+  expiresAt: Date;
+  /** Fencing token of the current or last grant. */
+  fencingToken: bigint;
+}
+
+/**
+ * How lock state is stored and changed on the server. Chosen once, when the provider detects
+ * the server's features: the document protocol (with the clock its server supports) or the
+ * ledger. Every method is one lock operation; none decides anything about waiting or renewal.
+ */
+export interface LockProtocol {
+  /** Takes `key` for `ttl` ms with owner `token` if it is free; undefined if it is held. */
+  tryAcquire(key: string, ttl: number, token: string): Promise<MongoLease | undefined>;
+  /** Renews the lease for `ttl` ms from now; false when the lease is no longer held. */
+  extend(lease: MongoLease, ttl: number): Promise<boolean>;
+  /** Frees the key if `lease` still holds it; false when it did not. */
+  release(lease: MongoLease): Promise<boolean>;
+  /** The state of `key`, for operators and tests. */
+  inspect(key: string): Promise<MongoLockState | undefined>;
+  /** Frees `key` whoever holds it, keeping its fencing counter. */
+  forceRelease(key: string): Promise<void>;
+  /** When the current holder's lease ends (server time), if `key` is held. */
+  heldUntil(key: string): Promise<Date | undefined>;
+}
