@@ -11,6 +11,7 @@ const BACKENDS = new Set<BackendName>([
   "redis-cluster",
   "mysql",
   "mongo",
+  "postgres",
 ]);
 const ACTIONS = new Set<ControlAction>(["restart", "pause", "resume"]);
 

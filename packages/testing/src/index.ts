@@ -68,6 +68,14 @@ export function mongoServer(): Promise<MongoTestServer | undefined> {
   return shared().mongoServer();
 }
 
+/**
+ * A PostgreSQL server; its URL connects as the superuser `postgres` (password `locks`) to the
+ * database `postgres`.
+ */
+export function postgresServer(): Promise<TestServer | undefined> {
+  return shared().postgresServer();
+}
+
 /** Why the last request for `backend` in this process found no server; undefined otherwise. */
 export function unavailableReason(backend: BackendName): string | undefined {
   return shared().unavailableReason(backend);

@@ -3,12 +3,14 @@ import { containerRuntime } from "./container/runtime.js";
 import {
   startMongoContainer,
   startMysqlContainer,
+  startPostgresContainer,
   startRedisClusterContainers,
   startRedisContainer,
 } from "./container/servers.js";
 import { descriptorFromUrl, redactUrl, splitUrls } from "./env-urls.js";
 import { localMongoBinary, startLocalMongo } from "./local/mongo.js";
 import { localMysqlBinary, startLocalMysql } from "./local/mysql.js";
+import { localPostgresBinary, startLocalPostgres } from "./local/postgres.js";
 import { type LocalRedis, localRedisBinary, startLocalRedis } from "./local/redis.js";
 import { logLine } from "./log.js";
 import { type StartedServer, withPortRetry } from "./server.js";
@@ -42,6 +44,7 @@ const ENV_VARIABLE: Record<BackendName, string> = {
   "redis-cluster": "LOCKS_REDIS_CLUSTER_URLS",
   mysql: "LOCKS_MYSQL_URL",
   mongo: "LOCKS_MONGO_URL",
+  postgres: "LOCKS_POSTGRES_URL",
 };
 
 class Unavailable extends Error {}
@@ -203,6 +206,12 @@ export class ServerManager {
           "container",
           await withPortRetry(() => startMongoContainer(this.#env)),
         );
+      case "postgres":
+        return this.#single(
+          backend,
+          "container",
+          await withPortRetry(() => startPostgresContainer(this.#env)),
+        );
       case "redis-servers":
         return this.#redisServers(count, "container");
       case "redis-cluster": {
@@ -228,6 +237,11 @@ export class ServerManager {
           throw new Unavailable("neither mongod nor a working ferretdb in PATH or ~/go/bin");
         }
         return this.#single(backend, "local", await startLocalMongo(env));
+      case "postgres":
+        if (!localPostgresBinary(env)) {
+          throw new Unavailable("postgres/initdb not found in PATH or /usr/lib/postgresql/*/bin");
+        }
+        return this.#single(backend, "local", await startLocalPostgres(env));
       case "redis-servers":
         if (!localRedisBinary(env)) throw new Unavailable("redis-server not found in PATH");
         return this.#redisServers(count, "local");

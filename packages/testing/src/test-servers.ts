@@ -46,6 +46,7 @@ export interface TestServers {
   redisCluster(): Promise<RedisClusterServers | undefined>;
   mysqlServer(): Promise<MysqlTestServer | undefined>;
   mongoServer(): Promise<MongoTestServer | undefined>;
+  postgresServer(): Promise<TestServer | undefined>;
   unavailableReason(backend: BackendName): string | undefined;
   /** Stops the servers this object started in-process (not the broker's). */
   stop(): Promise<void>;
@@ -168,6 +169,10 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
       const r = await resolve("mongo");
       const d = r?.servers[0];
       return d && { ...toServer(d), flavor: d.flavor === "ferretdb" ? "ferretdb" : "mongodb" };
+    },
+    async postgresServer() {
+      const r = await resolve("postgres");
+      return r?.servers[0] && toServer(r.servers[0]);
     },
     unavailableReason(backend: BackendName) {
       return reasons.get(backend);

@@ -2,7 +2,13 @@
 export type ServerMode = "env" | "container" | "local";
 
 /** Backends that can be requested; also the keys of {@link unavailableReason}. */
-export type BackendName = "redis" | "redis-servers" | "redis-cluster" | "mysql" | "mongo";
+export type BackendName =
+  | "redis"
+  | "redis-servers"
+  | "redis-cluster"
+  | "mysql"
+  | "mongo"
+  | "postgres";
 
 /**
  * Fault controls for a server this run started itself (absent for servers given by URL).
@@ -11,7 +17,7 @@ export type BackendName = "redis" | "redis-servers" | "redis-cluster" | "mysql" 
 export interface ServerControl {
   /**
    * Stops and starts the server on the same host and port. Redis runs without persistence,
-   * so its data is lost; MySQL/MariaDB and MongoDB/FerretDB keep their data on disk.
+   * so its data is lost; MySQL/MariaDB, MongoDB/FerretDB and PostgreSQL keep their data on disk.
    */
   restart(): Promise<void>;
   /** Freezes the server (SIGSTOP, or `docker pause`): connections stay open, nothing answers. */
