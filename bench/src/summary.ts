@@ -23,7 +23,9 @@ function scenarioRows(backend: BackendResult | undefined, id: string, config?: s
 }
 
 const label = (backend: string) =>
-  ({ memory: "memory", redis: "Redis", mysql: "MySQL", mongo: "MongoDB" })[backend] ?? backend;
+  ({ memory: "memory", redis: "Redis", mysql: "MySQL", mongo: "MongoDB", postgres: "PostgreSQL" })[
+    backend
+  ] ?? backend;
 
 function bestPeer(rows: Row[], group: string, metric: string, better: "lower" | "higher") {
   const peers = rows.filter(
