@@ -11,8 +11,9 @@ export interface PostgresLockProviderOptions extends LockProviderOptions {
   connectionString?: string;
   /**
    * node-postgres pool options for the pool the provider creates (and ends on `close()`).
-   * Defaults changed by this package: `max` 50, `keepAlive` true. Every held lock and every
-   * waiting acquisition uses one connection of the pool.
+   * Defaults changed by this package: `max` 50, `keepAlive` true, `connectionTimeoutMillis`
+   * 10_000 (a server that accepts TCP but never answers, e.g. a frozen one, must not hang an
+   * acquisition). Every held lock and every waiting acquisition uses one connection of the pool.
    */
   poolConfig?: PoolConfig;
   /**
@@ -61,6 +62,7 @@ export const POSTGRES_DEFAULTS = {
   validateTimeout: 5_000,
   waitChunk: 3_600_000,
   max: 50,
+  connectionTimeoutMillis: 10_000,
 } as const;
 
 /** Every option key {@link createPostgresLockProvider} accepts. */

@@ -104,6 +104,7 @@ function createBackend(options: PostgresLockProviderOptions): PostgresLockBacken
   const created = new pg.Pool({
     max: POSTGRES_DEFAULTS.max,
     keepAlive: true,
+    connectionTimeoutMillis: POSTGRES_DEFAULTS.connectionTimeoutMillis,
     ...(connectionString === undefined ? {} : { connectionString }),
     ...poolConfig,
   } satisfies PoolConfig);

@@ -92,6 +92,8 @@ export class Session {
       let timer: NodeJS.Timeout | undefined;
       let done = false;
       if (timeout !== undefined && Number.isFinite(timeout)) {
+        // Node fires longer timers at once.
+        const ms = Math.min(timeout, MAX_TIMER_MS);
         timer = setTimeout(() => {
           if (done) return;
           done = true;
@@ -101,7 +103,7 @@ export class Session {
           );
           this.destroy(error);
           reject(error);
-        }, timeout);
+        }, ms);
       }
       this.client
         .query({ name: statementName(text), text, values: [...values], rowMode: "array" })
@@ -149,6 +151,9 @@ export class Session {
     this.deathListeners.clear();
   }
 }
+
+/** Longest delay `setTimeout` honours, in milliseconds. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 const names = new Map<string, string>();
 
