@@ -6,6 +6,7 @@ export const containerTestEnv = {
   LOCKS_REDIS_IMAGE: process.env.LOCKS_REDIS_IMAGE || "locks-local/redis:7.0",
   LOCKS_MYSQL_IMAGE: process.env.LOCKS_MYSQL_IMAGE || "locks-local/mariadb:10.11",
   LOCKS_MONGO_IMAGE: process.env.LOCKS_MONGO_IMAGE || "locks-local/ferretdb:1.24.2",
+  LOCKS_POSTGRES_IMAGE: process.env.LOCKS_POSTGRES_IMAGE || "locks-local/postgres:15",
 };
 
 let cached: string | undefined | null = null;
