@@ -23,11 +23,11 @@ export {
 export {
   DEADLOCK_DETECTED,
   isDeadlockError,
-  isRetryablePostgresError,
   PostgresLockDeadlockError,
   PostgresSessionPoolerError,
 } from "./errors.js";
 export { postgresLockId } from "./lock-id.js";
 export { POSTGRES_DEFAULTS, type PostgresLockProviderOptions } from "./options.js";
 export { createPostgresLockProvider, PostgresLockProvider } from "./postgres-provider.js";
+export { isRetryablePostgresError } from "./retryable.js";
 export { fenceTableDdl } from "./statements.js";

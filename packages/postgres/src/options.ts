@@ -65,12 +65,8 @@ export const POSTGRES_DEFAULTS = {
   connectionTimeoutMillis: 10_000,
 } as const;
 
-/** Every option key {@link createPostgresLockProvider} accepts. */
-export const POSTGRES_OPTION_KEYS: ReadonlySet<string> = new Set([
-  "prefix",
-  "ttl",
-  "autoExtend",
-  "wait",
+/** The option keys of this package (core's `prefix`, `ttl`, `autoExtend`, `wait` come on top). */
+export const POSTGRES_OPTION_KEYS: readonly string[] = [
   "connectionString",
   "poolConfig",
   "pool",
@@ -79,7 +75,7 @@ export const POSTGRES_OPTION_KEYS: ReadonlySet<string> = new Set([
   "validateInterval",
   "validateTimeout",
   "waitChunk",
-]);
+];
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]{0,62}$/;
 

@@ -5,7 +5,6 @@ import { now } from "@locks/core/backend";
 import pg, { type Pool, type PoolClient } from "pg";
 import {
   isDeadlockError,
-  isRetryablePostgresError,
   LOCK_NOT_AVAILABLE,
   PostgresLockDeadlockError,
   PostgresSessionPoolerError,
@@ -14,6 +13,7 @@ import {
 } from "./errors.js";
 import { type ExtendResult, toLegacyExtend } from "./extend-result.js";
 import { lockIdParts, postgresLockId } from "./lock-id.js";
+import { isRetryablePostgresError } from "./retryable.js";
 import { ConnectionClosedError, Session } from "./session.js";
 import {
   acquireBlockingSql,

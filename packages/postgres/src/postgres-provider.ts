@@ -1,4 +1,9 @@
-import { BackendLockProvider, checkBoolean, checkDuration } from "@locks/core/backend";
+import {
+  BackendLockProvider,
+  checkBoolean,
+  checkDuration,
+  checkOptionKeys,
+} from "@locks/core/backend";
 import pg, { type Pool, type PoolConfig } from "pg";
 import {
   POSTGRES_DEFAULTS,
@@ -55,11 +60,7 @@ function createBackend(options: PostgresLockProviderOptions): PostgresLockBacken
   if (options === null || typeof options !== "object") {
     throw new TypeError("createPostgresLockProvider needs an options object");
   }
-  for (const name of Object.keys(options)) {
-    if (!POSTGRES_OPTION_KEYS.has(name)) {
-      throw new TypeError(`Unknown option "${name}" for createPostgresLockProvider`);
-    }
-  }
+  checkOptionKeys(options, POSTGRES_OPTION_KEYS, "createPostgresLockProvider");
   const { connectionString, poolConfig, pool } = options;
   if (connectionString !== undefined && typeof connectionString !== "string") {
     throw new TypeError("connectionString must be a string");

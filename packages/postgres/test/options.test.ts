@@ -25,7 +25,7 @@ describe("createPostgresLockProvider options", () => {
 
   it("rejects an unknown option naming it", () => {
     expect(() => createPostgresLockProvider({ connectionString, url: "x" } as never)).toThrow(
-      /Unknown option "url"/,
+      /unknown option "url"/,
     );
   });
 
