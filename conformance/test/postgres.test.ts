@@ -7,8 +7,15 @@
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
+import type { PostgresLockProvider } from "@locks/postgres";
 import { createPostgresFaults } from "@locks/postgres/faults";
-import { postgresServer, startTcpProxy, unavailableReason } from "@locks/testing";
+import {
+  postgresServer,
+  providerProxies,
+  serverFaults,
+  startTcpProxy,
+  unavailableReason,
+} from "@locks/testing";
 import { afterAll, describe, it } from "vitest";
 import { createProvider, type PostgresChildOptions } from "../providers/postgres.js";
 
@@ -20,14 +27,16 @@ if (!server) {
       context.skip(`no PostgreSQL server: ${unavailableReason("postgres")}`));
   });
 } else {
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   // Terminating hooks on an admin pool straight to the server (never through the proxy).
   const kills = createPostgresFaults({ connectionString: server.url });
   const proxy = server.control
     ? undefined
     : await startTcpProxy({ host: server.host, port: server.port });
+  // Besides, a proxy per provider for the partition hook (one node cut off, half-open).
+  const proxies = providerProxies<PostgresLockProvider>(proxy ?? server);
   afterAll(async () => {
     await kills.close();
+    await proxies.close();
     await proxy?.close();
   });
 
@@ -37,30 +46,25 @@ if (!server) {
     url.port = String(proxy.port);
   }
   const options: PostgresChildOptions = { url: url.href };
+  const via = (p: { host: string; port: number }) => {
+    const proxied = new URL(url);
+    proxied.hostname = p.host;
+    proxied.port = String(p.port);
+    return proxied.href;
+  };
 
   describeLockProvider({
     name: `postgres (${server.version ?? "unknown version"}, ${server.mode})`,
-    createProvider: (o) => createProvider({ ...options, ...o }),
+    createProvider: (o) => proxies.create((p) => createProvider({ ...options, url: via(p), ...o })),
     faults: {
       breakLock: (key) => kills.breakLock(key),
       dropConnections: (provider) => kills.dropConnections(provider),
-      ...(server.control
-        ? {
-            restartBackend: () => server.control!.restart(),
-            async pauseBackend(ms: number) {
-              await server.control!.pause();
-              await sleep(ms);
-              await server.control!.resume();
-            },
-          }
-        : {
-            async pauseBackend(ms: number) {
-              proxy!.pause();
-              await sleep(ms);
-              proxy!.resume();
-            },
-          }),
+      ...serverFaults(server, { proxy }),
+      partition: proxies.partition,
     },
+    // The provider's documented bound for noticing a dead session: validateInterval (1 s) plus
+    // validateTimeout (5 s), its defaults.
+    livenessBound: 6_000,
     child: {
       module: fileURLToPath(new URL("../providers/postgres.ts", import.meta.url)),
       options: { ...options },
