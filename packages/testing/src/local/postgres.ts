@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from "node:child_process";
 import { chownSync, existsSync, readdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { delimiter, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { freePort, LOOPBACK } from "../ports.js";
 import { waitPostgresReady } from "../postgres-handshake.js";
@@ -17,9 +17,6 @@ export const POSTGRES_PASSWORD = "locks";
 /** Database every PostgreSQL test server has. */
 export const POSTGRES_DATABASE = "postgres";
 
-/** Where Debian's `postgresql-NN` packages put the server binaries (not on PATH). */
-const DEBIAN_ROOT = "/usr/lib/postgresql";
-
 /** The local `postgres` and `initdb` binaries and the server version. */
 export interface LocalPostgresBinary {
   readonly server: string;
@@ -27,19 +24,20 @@ export interface LocalPostgresBinary {
   readonly version: string | undefined;
 }
 
-/** Finds `postgres` and `initdb` on PATH, else in Debian's newest `/usr/lib/postgresql/NN/bin`. */
+/**
+ * Finds `postgres` and `initdb` on PATH, else where Debian's `postgresql-NN` packages put them
+ * (outside PATH): the newest `lib/postgresql/NN/bin` next to a `…/bin` PATH entry, e.g.
+ * `/usr/lib/postgresql/15/bin` for `/usr/bin`. Like the `sbin` siblings of `findBinary`, this
+ * follows PATH, so a PATH without `/usr/bin` finds no Debian server.
+ */
 export function localPostgresBinary(env: NodeJS.ProcessEnv): LocalPostgresBinary | undefined {
   let server = findBinary(env, "postgres");
   let initdb = findBinary(env, "initdb");
-  if ((!server || !initdb) && existsSync(DEBIAN_ROOT)) {
-    const newest = readdirSync(DEBIAN_ROOT)
-      .filter((name) => /^\d+$/.test(name))
-      .sort((a, b) => Number(b) - Number(a))
-      .map((name) => join(DEBIAN_ROOT, name, "bin"))
-      .find((dir) => existsSync(join(dir, "postgres")) && existsSync(join(dir, "initdb")));
-    if (newest) {
-      server = join(newest, "postgres");
-      initdb = join(newest, "initdb");
+  if (!server || !initdb) {
+    const debian = debianBinDir(env);
+    if (debian) {
+      server = join(debian, "postgres");
+      initdb = join(debian, "initdb");
     }
   }
   if (!server || !initdb) return undefined;
@@ -49,6 +47,21 @@ export function localPostgresBinary(env: NodeJS.ProcessEnv): LocalPostgresBinary
   } catch {
     return undefined;
   }
+}
+
+function debianBinDir(env: NodeJS.ProcessEnv): string | undefined {
+  for (const dir of (env.PATH ?? "").split(delimiter)) {
+    if (!dir.endsWith("/bin")) continue;
+    const root = join(dirname(dir), "lib", "postgresql");
+    if (!existsSync(root)) continue;
+    const newest = readdirSync(root)
+      .filter((name) => /^\d+$/.test(name))
+      .sort((a, b) => Number(b) - Number(a))
+      .map((name) => join(root, name, "bin"))
+      .find((bin) => existsSync(join(bin, "postgres")) && existsSync(join(bin, "initdb")));
+    if (newest) return newest;
+  }
+  return undefined;
 }
 
 /** The unprivileged account a root process runs PostgreSQL as (it refuses to run as root). */
