@@ -4,6 +4,7 @@
  * connection. Server restarts and pauses are the test server's business (see `@locks/testing`).
  */
 import type { LockProvider } from "@locks/core";
+import { backendKey } from "@locks/core/backend";
 import pg, { type PoolConfig } from "pg";
 import { lockIdParts, postgresLockId } from "./lock-id.js";
 import type { PostgresLockProvider } from "./postgres-provider.js";
@@ -22,9 +23,10 @@ export interface PostgresFaultsOptions {
 export interface PostgresFaults {
   /**
    * Terminates the session that holds `key`'s lock (found in `pg_locks`), and resolves once the
-   * server no longer holds the lock for it. `key` is the backend key (provider prefix included).
+   * server no longer holds the lock for it. `key` is the key given to `getLock`; `prefix` the
+   * provider's (default `""`).
    */
-  breakLock(key: string): Promise<void>;
+  breakLock(key: string, prefix?: string): Promise<void>;
   /** Terminates every session `provider` uses right now (held locks, waits, control session). */
   dropConnections(provider: LockProvider): Promise<void>;
   /** Ends the admin pool. */
@@ -53,8 +55,8 @@ export function createPostgresFaults(options: PostgresFaultsOptions): PostgresFa
     await query("SELECT pg_terminate_backend($1::int)", [pid]);
   };
   return {
-    async breakLock(key) {
-      const { classid, objid } = lockIdParts(postgresLockId(key));
+    async breakLock(key, prefix = "") {
+      const { classid, objid } = lockIdParts(postgresLockId(backendKey(prefix, key)));
       const holder = (await query(HOLDER_SQL, [classid, objid]))[0]?.[0];
       if (holder === undefined) throw new Error(`"${key}" is not locked`);
       await terminate(Number(holder));

@@ -1,9 +1,9 @@
 import { createHash } from "node:crypto";
 
 /**
- * The 64-bit advisory lock id of a backend key (provider prefix already applied): the first
- * eight bytes of the SHA-256 of the key's UTF-8 bytes, read as a big-endian signed integer (the
- * `bigint` that `pg_advisory_lock(bigint)` takes).
+ * The 64-bit advisory lock id of a backend key (core's `backendKey(prefix, key)`, which maps the
+ * provider prefix and the key injectively): the first eight bytes of the SHA-256 of its UTF-8
+ * bytes, read as a big-endian signed integer (the `bigint` that `pg_advisory_lock(bigint)` takes).
  *
  * Two different keys share an id with probability about n² / 2⁶⁵ for n keys in use at once
  * (about 1 in 3.7·10¹⁰ for a million keys). Such keys then contend with each other, and share one

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
-import type { BackendLease, LockBackend } from "@locks/core/backend";
+import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
 import { now } from "@locks/core/backend";
 import pg, { type Pool, type PoolClient } from "pg";
 import {
@@ -11,7 +11,6 @@ import {
   sqlState,
   UNDEFINED_TABLE,
 } from "./errors.js";
-import { type ExtendResult, toLegacyExtend } from "./extend-result.js";
 import { lockIdParts, postgresLockId } from "./lock-id.js";
 import { isRetryablePostgresError } from "./retryable.js";
 import { ConnectionClosedError, Session } from "./session.js";
@@ -190,15 +189,12 @@ export class PostgresLockBackend implements LockBackend {
     return this.grant(session, key, lockId, row[0], row[1]);
   }
 
-  async extend(lease: BackendLease): Promise<boolean> {
-    return toLegacyExtend(await this.check(lease));
-  }
-
   /**
-   * Whether the lease's session still holds its lock: `"renewed"` when it does, `"lost"` when the
-   * server says it does not (or the statements ran in another session); a failure to ask throws.
+   * Checks that the lease's session still holds its lock (there is no lease to renew):
+   * `"renewed"` when it does, `"lost"` when the server says it does not (or the statements ran in
+   * another session); a failure to ask throws, which core counts as `"unknown"`.
    */
-  async check(lease: BackendLease): Promise<ExtendResult> {
+  async extend(lease: BackendLease): Promise<ExtendResult> {
     const held = asPostgresLease(lease);
     const { session, lockId, pid } = held;
     if (session.dead) return "lost";

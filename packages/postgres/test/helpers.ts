@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { backendKey } from "@locks/core/backend";
 import { postgresServer, unavailableReason } from "@locks/testing";
 import pg from "pg";
 import { afterEach } from "vitest";
@@ -63,9 +64,18 @@ export async function scalar(client: pg.Client, text: string, values: unknown[] 
   return (result.rows as unknown[][])[0]?.[0];
 }
 
+/** The advisory lock id of `key` on a provider with `prefix` (default none). */
+export function idOf(key: string, prefix = ""): bigint {
+  return postgresLockId(backendKey(prefix, key));
+}
+
 /** Sessions holding (`granted`) or waiting for `key`'s advisory lock: `[pid, granted]` rows. */
-export async function lockRows(client: pg.Client, key: string): Promise<[number, boolean][]> {
-  const { classid, objid } = lockIdParts(postgresLockId(key));
+export async function lockRows(
+  client: pg.Client,
+  key: string,
+  prefix = "",
+): Promise<[number, boolean][]> {
+  const { classid, objid } = lockIdParts(idOf(key, prefix));
   const result = await client.query({
     text: "SELECT pid, granted FROM pg_locks WHERE locktype = 'advisory' AND classid = $1::oid AND objid = $2::oid AND objsubid = 1",
     values: [classid, objid],
@@ -74,9 +84,13 @@ export async function lockRows(client: pg.Client, key: string): Promise<[number,
   return (result.rows as unknown[][]).map((row) => [Number(row[0]), row[1] === true]);
 }
 
-/** The session that holds `key`'s lock, or null. */
-export async function holderOf(client: pg.Client, key: string): Promise<number | null> {
-  return (await lockRows(client, key)).find(([, granted]) => granted)?.[0] ?? null;
+/** The session that holds `key`'s lock (on a provider with `prefix`), or null. */
+export async function holderOf(
+  client: pg.Client,
+  key: string,
+  prefix = "",
+): Promise<number | null> {
+  return (await lockRows(client, key, prefix)).find(([, granted]) => granted)?.[0] ?? null;
 }
 
 /** Resolves with the reason when `signal` aborts; rejects after `ms`. */

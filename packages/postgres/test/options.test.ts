@@ -87,9 +87,11 @@ describe("errors", () => {
   });
 
   it("retries connection failures and server restarts, not bad statements or deadlocks", () => {
+    const socketError = (code: string) => Object.assign(new Error(code), { code });
     const retryable = [
-      { code: "ECONNREFUSED" },
-      { code: "ECONNRESET" },
+      socketError("ECONNREFUSED"),
+      socketError("ECONNRESET"),
+      { code: "QUERY_TIMEOUT" },
       { code: "08006" },
       { code: "57P01" },
       { code: "57P03" },

@@ -2,12 +2,13 @@ import { LockBackendError, LockLostError, LockTimeoutError } from "@locks/core";
 import { startTcpProxy } from "@locks/testing";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { PostgresSessionPoolerError, postgresLockId } from "../src/index.js";
+import { PostgresSessionPoolerError } from "../src/index.js";
 import {
   abortedWithin,
   admin,
   eventually,
   holderOf,
+  idOf,
   later,
   lockRows,
   provider,
@@ -29,7 +30,8 @@ describe.skipIf(!server)(suite, () => {
       const two = await b.getLock(key).tryAcquire();
       expect(one && two).toBeDefined();
       const client = await admin();
-      expect(await holderOf(client, `app1:${key}`)).not.toBeNull();
+      expect(await holderOf(client, key, "app1:")).not.toBeNull();
+      expect(await holderOf(client, key, "app2:")).not.toBeNull();
       expect(await holderOf(client, key)).toBeNull();
       await Promise.all([one!.release(), two!.release()]);
     });
@@ -39,7 +41,7 @@ describe.skipIf(!server)(suite, () => {
       // id is what the server sees when two keys collide.
       const client = await admin();
       const key = uniqueKey("collide");
-      const id = String(postgresLockId(key));
+      const id = String(idOf(key));
       await scalar(client, "SELECT pg_advisory_lock($1::bigint)", [id]);
       const locks = provider();
       expect(await locks.getLock(key).tryAcquire()).toBeUndefined();
