@@ -228,7 +228,8 @@ export class PostgresLockBackend implements LockBackend {
       else this.discard(session);
       return released;
     } catch (error) {
-      const serverEnded = session.dead && !isTimeout(error);
+      // The reply may be the server's FATAL before the connection reports its end.
+      const serverEnded = (session.dead || endsSession(error)) && !isTimeout(error);
       this.discard(session);
       // The server ended the session, and so the lock with it; only an unanswered release is a failure.
       if (serverEnded) return false;
@@ -479,6 +480,11 @@ function asPostgresLease(lease: BackendLease): PostgresLease {
     throw new TypeError("Not a lease of this PostgreSQL backend");
   }
   return lease;
+}
+
+/** A FATAL server error (e.g. 57P01 after `pg_terminate_backend`): the session is over. */
+function endsSession(error: unknown): boolean {
+  return (error as { severity?: unknown } | null)?.severity === "FATAL";
 }
 
 function isTimeout(error: unknown): boolean {
