@@ -7,6 +7,7 @@
 #   locks-local/ferretdb:<version>       from $HOME/go/bin/ferretdb (scripts/setup-machine.sh)
 #   locks-local/mongo-java-server:<version>  a jlink'ed Java runtime of this machine's JDK and the
 #                                        jars + launcher scripts/setup-machine.sh fetched
+#   locks-local/postgres:<major>         from /usr/lib/postgresql/<major>/bin (Debian postgresql-NN)
 #
 # Each image is a root filesystem assembled from the binary, the shared libraries `ldd`
 # lists, busybox (a shell and the tools Testcontainers' port checks run) and an entrypoint
@@ -16,8 +17,8 @@
 # .tmp/images.env at the repo root), so either of
 #   eval "$(bash scripts/build-images.sh)"
 #   bash scripts/build-images.sh && source .tmp/images.env
-# sets LOCKS_REDIS_IMAGE, LOCKS_MYSQL_IMAGE, LOCKS_MONGO_IMAGE (and LOCKS_MONGO_FLAVOR) and
-# LOCKS_MONGO_JAVA_IMAGE.
+# sets LOCKS_REDIS_IMAGE, LOCKS_MYSQL_IMAGE, LOCKS_MONGO_IMAGE (and LOCKS_MONGO_FLAVOR),
+# LOCKS_MONGO_JAVA_IMAGE and LOCKS_POSTGRES_IMAGE.
 #
 # Options: --force rebuilds every image.
 set -euo pipefail
@@ -46,6 +47,9 @@ FERRETDB="${LOCKS_FERRETDB_BIN:-$HOME/go/bin/ferretdb}"
 MONGO_JAVA_VERSION="$(sed -n '/<artifactId>mongo-java-server<\/artifactId>/{n;s:.*<version>\(.*\)</version>.*:\1:p;}' "$(dirname "$here")/packages/testing/java/pom.xml")"
 MONGO_JAVA_HOME="${LOCKS_MONGO_JAVA_HOME:-$HOME/.cache/locks/mongo-java-server-${MONGO_JAVA_VERSION}}"
 JAVA="$(readlink -f "$(command -v java || echo /nonexistent)")"
+# Debian's newest installed PostgreSQL server (postgresql-NN puts it outside PATH).
+PG_BINDIR="$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin 2>/dev/null | sort -V | tail -n 1)"
+SETPRIV="$(command -v setpriv || true)"
 
 # Files copied into a root filesystem, with the libraries they load.
 copy_file() { # root path [mode]
@@ -183,6 +187,44 @@ build_mongo_java() { # root image hash
     'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' 'EXPOSE 27017' 'WORKDIR /'
 }
 
+build_postgres() { # root image hash
+  local root="$1" major template
+  major="$(basename "$(dirname "$PG_BINDIR")")"
+  base_rootfs "$root"
+  printf 'postgres:x:999:999:postgres:/var/lib/postgresql:/bin/sh\n' >>"$root/etc/passwd"
+  printf 'postgres:x:999:\n' >>"$root/etc/group"
+  copy_with_libs "$root" "$PG_BINDIR/postgres" "$SETPRIV"
+  # The server finds its share and lib dirs relative to its own path; keep Debian's layout.
+  ln -s "$major" "$root/usr/lib/postgresql/current"
+  # The server requires its lib dir; PL/pgSQL is the one module a plain database may load.
+  copy_file "$root" "/usr/lib/postgresql/$major/lib/plpgsql.so"
+  mkdir -p "$root/usr/share/postgresql"
+  cp -a "/usr/share/postgresql/$major" "$root/usr/share/postgresql/"
+  rm -rf "$root/usr/share/postgresql/$major/man"
+  cp -a /usr/share/zoneinfo "$root/usr/share/"
+  # A ready-made cluster (trust authentication from anywhere), owned by the image's postgres user.
+  template="$root/var/lib/postgresql/template"
+  chmod 755 "$root"
+  mkdir -p "$template"
+  chown "$(id -u postgres 2>/dev/null || echo 65534)" "$template"
+  setpriv --reuid="$(id -u postgres 2>/dev/null || echo 65534)" --regid="$(id -g postgres 2>/dev/null || echo 65534)" --clear-groups \
+    "$PG_BINDIR/initdb" --pgdata="$template" --username=postgres --auth=trust --encoding=UTF8 \
+    --locale=C --no-sync >"$root/initdb.log" 2>&1 ||
+    {
+      cat "$root/initdb.log" >&2
+      fail "initdb failed"
+    }
+  rm -f "$root/initdb.log"
+  echo "host all all all trust" >>"$template/pg_hba.conf"
+  chown -R 999:999 "$template"
+  mkdir -p "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
+  chown 999:999 "$root/var/lib/postgresql/data" "$root/var/run/postgresql"
+  install -m 755 "$images_dir/postgres-entrypoint.sh" "$root/usr/local/bin/docker-entrypoint.sh"
+  import_rootfs "$root" "$2" "$3" \
+    'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]' 'CMD ["postgres"]' \
+    'EXPOSE 5432' 'ENV PGDATA=/var/lib/postgresql/data' 'ENV LC_ALL=C'
+}
+
 total_started=$(date +%s%N)
 exports=()
 
@@ -222,6 +264,14 @@ if [ -x "$JAVA" ] && command -v jlink >/dev/null &&
   exports+=("export LOCKS_MONGO_JAVA_IMAGE=$mongo_java_image")
 else
   log "skipping mongo-java-server: java/jlink or $MONGO_JAVA_HOME missing (run scripts/setup-machine.sh)"
+fi
+if [ -n "$PG_BINDIR" ] && [ -x "$PG_BINDIR/postgres" ] && [ -x "$PG_BINDIR/initdb" ] && [ -n "$SETPRIV" ]; then
+  postgres_major="$(basename "$(dirname "$PG_BINDIR")")"
+  postgres_image="locks-local/postgres:${postgres_major}"
+  build postgres "$postgres_image" build_postgres "$PG_BINDIR/postgres" "$images_dir/postgres-entrypoint.sh"
+  exports+=("export LOCKS_POSTGRES_IMAGE=$postgres_image")
+else
+  log "skipping postgres: no /usr/lib/postgresql/*/bin with postgres and initdb, or no setpriv (run scripts/setup-machine.sh)"
 fi
 
 # The same exports, for `source .tmp/images.env` (override the path with LOCKS_IMAGES_ENV).

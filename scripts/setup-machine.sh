@@ -2,10 +2,10 @@
 # Prepares a Debian 12 machine to run the @locks test suites against real servers.
 #
 # Idempotent and quick when everything is already in place:
-#   - installs redis-server, mariadb-server, docker.io (+ busybox-static for the local images)
-#     with apt-get, running `apt-get update` only when a package is missing;
+#   - installs redis-server, mariadb-server, postgresql-15, docker.io (+ busybox-static for the
+#     local images) with apt-get, running `apt-get update` only when a package is missing;
 #   - stops and disables the distro services that apt may have auto-started (tests start
-#     their own servers on free loopback ports; nothing may squat 6379/3306);
+#     their own servers on free loopback ports; nothing may squat 6379/3306/5432);
 #   - builds FerretDB v1.24.2 into $HOME/go/bin/ferretdb when it is missing or broken;
 #   - fetches mongo-java-server (packages/testing/java/pom.xml) with Maven into
 #     $HOME/.cache/locks/mongo-java-server-<version>/lib and compiles its launcher next to it
@@ -29,7 +29,9 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 FERRETDB_VERSION="v1.24.2"
-PACKAGES=(redis-server redis-tools mariadb-server docker.io busybox-static ca-certificates)
+# postgresql-15 puts postgres/initdb in /usr/lib/postgresql/15/bin (found there by the tests) and
+# creates the unprivileged `postgres` user the tests run the server as when they run as root.
+PACKAGES=(redis-server redis-tools mariadb-server postgresql-15 docker.io busybox-static ca-certificates)
 
 # --- apt packages -------------------------------------------------------------------------
 missing=()
@@ -64,7 +66,7 @@ fi
 # --- distro services: tests never use them ------------------------------------------------
 have_systemd=0
 if [ -d /run/systemd/system ]; then have_systemd=1; fi
-for svc in redis-server mariadb; do
+for svc in redis-server mariadb postgresql; do
   if [ "$have_systemd" = 1 ]; then
     if systemctl is-active --quiet "$svc" 2>/dev/null || systemctl is-enabled --quiet "$svc" 2>/dev/null; then
       log "stopping and disabling distro service $svc"
@@ -74,7 +76,7 @@ for svc in redis-server mariadb; do
 done
 # Without systemd a package's postinst may still have started a daemon through its init script:
 # stop only the distro instances (their pid files), never servers started by test runs.
-for pidfile in /run/redis/redis-server.pid /run/mysqld/mysqld.pid; do
+for pidfile in /run/redis/redis-server.pid /run/mysqld/mysqld.pid /run/postgresql/*.pid; do
   if [ -s "$pidfile" ]; then
     pid="$(cat "$pidfile")"
     if kill -0 "$pid" 2>/dev/null; then

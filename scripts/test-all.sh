@@ -45,6 +45,7 @@ elif docker info >/dev/null 2>&1; then
   export LOCKS_REDIS_IMAGE="${LOCKS_REDIS_IMAGE:-redis:7}"
   export LOCKS_MYSQL_IMAGE="${LOCKS_MYSQL_IMAGE:-mysql:8.4}"
   export LOCKS_MONGO_IMAGE="${LOCKS_MONGO_IMAGE:-mongo:7}"
+  export LOCKS_POSTGRES_IMAGE="${LOCKS_POSTGRES_IMAGE:-postgres:16}"
 else
   log "cannot get servers here: this is not Debian/Ubuntu with root or sudo, and Docker does not answer."
   log "Start Docker (or run on Debian/Ubuntu) and run pnpm test:all again, or point the tests at"

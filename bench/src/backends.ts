@@ -6,11 +6,12 @@ import type { LockProvider } from "@locks/core";
 import { memoryImpls } from "./impls/memory.js";
 import { MONGO_GROUP, mongoJavaImpls, mongoPeersAndFloor } from "./impls/mongo.js";
 import { MYSQL_GROUP, mysqlFloor } from "./impls/mysql.js";
+import { POSTGRES_GROUP, postgresPeersAndFloor } from "./impls/postgres.js";
 import { providerImpl } from "./impls/provider.js";
 import { REDLOCK_GROUP, redisPeersAndFloors, SINGLE_GROUP } from "./impls/redis.js";
 import { defineImpl, type ImplFactory } from "./impls/types.js";
 
-export const BACKENDS = ["memory", "redis", "mysql", "mongo", "mongo-java"] as const;
+export const BACKENDS = ["memory", "redis", "mysql", "mongo", "mongo-java", "postgres"] as const;
 export type Backend = (typeof BACKENDS)[number];
 
 /** Server URLs per backend, as resolved by the main process. */
@@ -21,6 +22,7 @@ export interface BackendUrls {
   mongo?: string;
   /** mongo-java-server (mongodb 6 driver only). */
   mongoJava?: string;
+  postgres?: string;
 }
 
 /** The result of looking for one of our packages: its factory, or why it is missing. */
@@ -120,6 +122,27 @@ async function ours(backend: Backend, urls: BackendUrls): Promise<OursLookup> {
         ),
       );
     }
+  } else if (backend === "postgres") {
+    const create = await load<{ connectionString: string }>(
+      "@locks/postgres",
+      "createPostgresLockProvider",
+    );
+    if (typeof create === "string") missing.push(create);
+    else {
+      const connectionString = urls.postgres!;
+      factories.push(
+        defineImpl(
+          {
+            id: "@locks/postgres",
+            role: "ours",
+            group: POSTGRES_GROUP,
+            settings:
+              "defaults (native FIFO pg_advisory_lock, asynchronously committed fencing counter)",
+          },
+          async () => providerImpl(create({ connectionString })),
+        ),
+      );
+    }
   }
   return { factories, missing };
 }
@@ -136,5 +159,6 @@ export async function implementations(
   if (backend === "mysql") others = mysqlFloor(urls.mysql!);
   if (backend === "mongo") others = mongoPeersAndFloor(urls.mongo!);
   if (backend === "mongo-java") others = mongoJavaImpls(urls.mongoJava!);
+  if (backend === "postgres") others = postgresPeersAndFloor(urls.postgres!);
   return { factories: [...found.factories, ...others], missing: found.missing };
 }

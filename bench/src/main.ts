@@ -1,5 +1,5 @@
 /**
- * `pnpm bench [--backend memory|redis|mysql|mongo|mongo-java]... [--quick]`
+ * `pnpm bench [--backend memory|redis|mysql|mongo|mongo-java|postgres]... [--quick]`
  *
  * Measures our providers, the peer libraries and the raw-driver floor side by side against the
  * same servers, prints a table per scenario, and writes results/latest.{json,md,svg}.
@@ -18,7 +18,7 @@ import { log, runBackend } from "./run.js";
 import { Servers } from "./servers.js";
 import { summary } from "./summary.js";
 
-const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo|mongo-java]... [--quick] [--out DIR]
+const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo|mongo-java|postgres]... [--quick] [--out DIR]
 
   --backend  run only this backend (repeatable; default: all)
   --quick    a short smoke run (every code path, figures not meaningful)
@@ -26,7 +26,8 @@ const USAGE = `usage: pnpm bench [--backend memory|redis|mysql|mongo|mongo-java]
   --update-readme  also replace the summary between the markers in bench/README.md
 
 Servers: LOCKS_REDIS_URL, LOCKS_REDIS_URLS (3 comma-separated, Redlock), LOCKS_MYSQL_URL,
-LOCKS_MONGO_URL; otherwise local redis-server / mariadbd / ferretdb on free loopback ports.`;
+LOCKS_MONGO_URL, LOCKS_POSTGRES_URL; otherwise local redis-server / mariadbd / ferretdb / postgres
+on free loopback ports.`;
 
 function options() {
   const args = process.argv.slice(2);
@@ -135,6 +136,10 @@ async function main(): Promise<number> {
         } else if (backend === "mongo-java") {
           const info = await servers.mongoJava();
           urls.mongoJava = info.urls[0]!;
+          result.servers = `${info.version} (${info.mode})`;
+        } else if (backend === "postgres") {
+          const info = await servers.postgres();
+          urls.postgres = info.urls[0]!;
           result.servers = `${info.version} (${info.mode})`;
         }
       } catch (error) {

@@ -1,6 +1,7 @@
 /**
  * The servers a benchmark runs against, through `@locks/testing`: URLs from the environment
- * (`LOCKS_REDIS_URL`, `LOCKS_REDIS_URLS` for Redlock, `LOCKS_MYSQL_URL`, `LOCKS_MONGO_URL`) when
+ * (`LOCKS_REDIS_URL`, `LOCKS_REDIS_URLS` for Redlock, `LOCKS_MYSQL_URL`, `LOCKS_MONGO_URL`,
+ * `LOCKS_POSTGRES_URL`) when
  * set, else locally installed binaries on free loopback ports in temp dirs. Unlike the tests,
  * the bench does not pick containers by itself (set `LOCKS_TEST_MODE=container` to ask for
  * them): a container's port forwarding adds latency that belongs to no lock library.
@@ -9,6 +10,7 @@ import { createTestServers, type TestServer, type TestServers } from "@locks/tes
 import { Redis } from "ioredis";
 import { MongoClient } from "mongodb";
 import { createConnection } from "mysql2/promise";
+import pg from "pg";
 
 /** Where a backend lives and how it was obtained. */
 export interface ServerInfo {
@@ -26,6 +28,7 @@ const ENV_URL = {
   mysql: "LOCKS_MYSQL_URL",
   mongo: "LOCKS_MONGO_URL",
   mongoJava: "LOCKS_MONGO_JAVA_URL",
+  postgres: "LOCKS_POSTGRES_URL",
 } as const;
 
 /** Starts and remembers servers; `stop()` ends every process it started. */
@@ -108,6 +111,23 @@ export class Servers {
       mode: found.mode,
       version: `mongo-java-server ${found.version ?? "?"}`,
     };
+  }
+
+  /** PostgreSQL, with the server's own version string. */
+  async postgres(): Promise<ServerInfo> {
+    const servers = this.servers(ENV_URL.postgres);
+    const found = await servers.postgresServer();
+    if (!found) throw new Error(servers.unavailableReason("postgres") ?? "no PostgreSQL");
+    const client = new pg.Client({ connectionString: found.url });
+    client.on("error", () => {});
+    await client.connect();
+    try {
+      const result = await client.query({ text: "SHOW server_version", rowMode: "array" });
+      const version = String((result.rows[0] as unknown[] | undefined)?.[0] ?? "?");
+      return { urls: [found.url], mode: found.mode, version: `PostgreSQL ${version}` };
+    } finally {
+      await client.end();
+    }
   }
 
   /** Stops every server this instance started. */

@@ -30,6 +30,7 @@ const label = (backend: string) =>
       mysql: "MySQL",
       mongo: "MongoDB",
       "mongo-java": "mongo-java-server",
+      postgres: "PostgreSQL",
     }) as Record<string, string>
   )[backend] ?? backend;
 

@@ -2,7 +2,7 @@ import { parseArgs } from "node:util";
 
 /** Parsed command line of the demo. */
 export interface DemoArgs {
-  /** `memory` or a backend URL (`redis://`, `mysql://`, `mongodb://`). */
+  /** `memory` or a backend URL (`redis://`, `mysql://`, `mongodb://`, `postgres://`). */
   backend: string;
   /** Number of workers, each with its own provider (one "node" each). */
   workers: number;
@@ -16,7 +16,8 @@ export interface DemoArgs {
 
 const usage = `Usage: pnpm demo [--backend memory|<url>] [--workers N] [--duration seconds] [--hold ms]
 
-  --backend   memory (default), redis://host:port, mysql://user:pw@host:port/db, mongodb://host:port/db
+  --backend   memory (default), redis://host:port, mysql://user:pw@host:port/db, mongodb://host:port/db,
+              postgres://user:pw@host:port/db
   --workers   contending workers, each with its own provider (default 8)
   --duration  how long to run, in seconds (default 5)
   --hold      how long each critical section lasts, in milliseconds (default 2)

@@ -33,6 +33,13 @@ const packages: BackendPackage[] = [
     factory: "createMongoLockProvider",
     options: (url) => ({ url, prefix: "locks-demo:" }),
   },
+  {
+    scheme: ["postgres:", "postgresql:"],
+    name: "@locks/postgres",
+    peer: "pg",
+    factory: "createPostgresLockProvider",
+    options: (url) => ({ connectionString: url, prefix: "locks-demo:" }),
+  },
 ];
 
 /** Resolves `memory` or a URL to a provider factory, explaining what to install when a package is missing. */

@@ -2,6 +2,7 @@
 import { memory } from "./memory.js";
 import { mongo } from "./mongo.js";
 import { mysql } from "./mysql.js";
+import { postgres } from "./postgres.js";
 import { redis } from "./redis.js";
 import { redlock } from "./redlock.js";
 import type { ChaosBackend } from "./types.js";
@@ -12,4 +13,5 @@ export const BACKENDS: Readonly<Record<string, ChaosBackend>> = {
   redlock,
   mysql,
   mongo,
+  postgres,
 };

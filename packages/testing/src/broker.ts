@@ -12,6 +12,7 @@ const BACKENDS = new Set<BackendName>([
   "mysql",
   "mongo",
   "mongo-java",
+  "postgres",
 ]);
 const ACTIONS = new Set<ControlAction>(["restart", "pause", "resume"]);
 

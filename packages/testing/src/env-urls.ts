@@ -6,6 +6,8 @@ const DEFAULT_PORTS: Record<string, number> = {
   "mysql:": 3306,
   "mariadb:": 3306,
   "mongodb:": 27017,
+  "postgres:": 5432,
+  "postgresql:": 5432,
 };
 
 /**

@@ -77,6 +77,14 @@ export function mongoJavaServer(): Promise<MongoTestServer | undefined> {
   return shared().mongoJavaServer();
 }
 
+/**
+ * A PostgreSQL server; its URL connects as the superuser `postgres` (password `locks`) to the
+ * database `postgres`.
+ */
+export function postgresServer(): Promise<TestServer | undefined> {
+  return shared().postgresServer();
+}
+
 /** Why the last request for `backend` in this process found no server; undefined otherwise. */
 export function unavailableReason(backend: BackendName): string | undefined {
   return shared().unavailableReason(backend);

@@ -4,6 +4,7 @@ import { containerRuntime } from "./container/runtime.js";
 import {
   startMongoContainer,
   startMysqlContainer,
+  startPostgresContainer,
   startRedisClusterContainers,
   startRedisContainer,
 } from "./container/servers.js";
@@ -11,6 +12,7 @@ import { descriptorFromUrl, redactUrl, splitUrls } from "./env-urls.js";
 import { localMongoBinary, startLocalMongo } from "./local/mongo.js";
 import { localMongoJava, startLocalMongoJava } from "./local/mongo-java.js";
 import { localMysqlBinary, startLocalMysql } from "./local/mysql.js";
+import { localPostgresBinary, startLocalPostgres } from "./local/postgres.js";
 import { type LocalRedis, localRedisBinary, startLocalRedis } from "./local/redis.js";
 import { logLine } from "./log.js";
 import { type StartedServer, withPortRetry } from "./server.js";
@@ -45,6 +47,7 @@ const ENV_VARIABLE: Record<BackendName, string> = {
   mysql: "LOCKS_MYSQL_URL",
   mongo: "LOCKS_MONGO_URL",
   "mongo-java": "LOCKS_MONGO_JAVA_URL",
+  postgres: "LOCKS_POSTGRES_URL",
 };
 
 class Unavailable extends Error {}
@@ -214,6 +217,12 @@ export class ServerManager {
           "container",
           await withPortRetry(() => startMongoJavaContainer(this.#env)),
         );
+      case "postgres":
+        return this.#single(
+          backend,
+          "container",
+          await withPortRetry(() => startPostgresContainer(this.#env)),
+        );
       case "redis-servers":
         return this.#redisServers(count, "container");
       case "redis-cluster": {
@@ -244,6 +253,11 @@ export class ServerManager {
         if (typeof install === "string") throw new Unavailable(install);
         return this.#single(backend, "local", await startLocalMongoJava(env));
       }
+      case "postgres":
+        if (!localPostgresBinary(env)) {
+          throw new Unavailable("postgres/initdb not found in PATH or /usr/lib/postgresql/*/bin");
+        }
+        return this.#single(backend, "local", await startLocalPostgres(env));
       case "redis-servers":
         if (!localRedisBinary(env)) throw new Unavailable("redis-server not found in PATH");
         return this.#redisServers(count, "local");

@@ -47,6 +47,7 @@ export interface TestServers {
   mysqlServer(): Promise<MysqlTestServer | undefined>;
   mongoServer(): Promise<MongoTestServer | undefined>;
   mongoJavaServer(): Promise<MongoTestServer | undefined>;
+  postgresServer(): Promise<TestServer | undefined>;
   unavailableReason(backend: BackendName): string | undefined;
   /** Stops the servers this object started in-process (not the broker's). */
   stop(): Promise<void>;
@@ -174,6 +175,10 @@ export function createTestServers(options: TestServersOptions = {}): TestServers
       const r = await resolve("mongo-java");
       const d = r?.servers[0];
       return d && { ...toServer(d), flavor: "mongo-java-server" };
+    },
+    async postgresServer() {
+      const r = await resolve("postgres");
+      return r?.servers[0] && toServer(r.servers[0]);
     },
     unavailableReason(backend: BackendName) {
       return reasons.get(backend);

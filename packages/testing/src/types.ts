@@ -8,7 +8,8 @@ export type BackendName =
   | "redis-cluster"
   | "mysql"
   | "mongo"
-  | "mongo-java";
+  | "mongo-java"
+  | "postgres";
 
 /** What kind of MongoDB-wire server it is. */
 export type MongoFlavor = "mongodb" | "ferretdb" | "mongo-java-server";
@@ -20,7 +21,7 @@ export type MongoFlavor = "mongodb" | "ferretdb" | "mongo-java-server";
 export interface ServerControl {
   /**
    * Stops and starts the server on the same host and port. Redis runs without persistence,
-   * so its data is lost; MySQL/MariaDB and MongoDB/FerretDB keep their data on disk.
+   * so its data is lost; MySQL/MariaDB, MongoDB/FerretDB and PostgreSQL keep their data on disk.
    */
   restart(): Promise<void>;
   /** Freezes the server (SIGSTOP, or `docker pause`): connections stay open, nothing answers. */

@@ -8,6 +8,7 @@ export const containerTestEnv = {
   LOCKS_MONGO_IMAGE: process.env.LOCKS_MONGO_IMAGE || "locks-local/ferretdb:1.24.2",
   LOCKS_MONGO_JAVA_IMAGE:
     process.env.LOCKS_MONGO_JAVA_IMAGE || "locks-local/mongo-java-server:1.47.0",
+  LOCKS_POSTGRES_IMAGE: process.env.LOCKS_POSTGRES_IMAGE || "locks-local/postgres:15",
 };
 
 let cached: string | undefined | null = null;

@@ -1,8 +1,10 @@
 import { MongoClient } from "mongodb";
 import { createConnection } from "mysql2/promise";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestServers } from "../src/index.js";
 import { mysqlGreetingVersion } from "../src/mysql-handshake.js";
+import { postgresReady } from "../src/postgres-handshake.js";
 import { containerSkipReason, containerTestEnv } from "./container-availability.js";
 import { checkMongoJavaServer, redis, redisIsSilent } from "./helpers.js";
 
@@ -71,6 +73,27 @@ describe.skipIf(skip !== undefined)(`container mode${skip ? ` (skipped: ${skip})
     await expect(mysqlGreetingVersion(server!.host, server!.port, 1_000)).rejects.toThrow();
     await server!.control!.resume();
     expect(await mysqlGreetingVersion(server!.host, server!.port, 5_000)).toMatch(/^\d+\./);
+  });
+
+  it("postgres: data survives a restart, pause freezes it", async () => {
+    const server = await t.postgresServer();
+    expect(server, t.unavailableReason("postgres")).toBeDefined();
+    expect(server?.mode).toBe("container");
+    let client = new pg.Client({ connectionString: server!.url });
+    await client.connect();
+    await client.query("CREATE TABLE kept (id int PRIMARY KEY)");
+    await client.query("INSERT INTO kept VALUES (7)");
+    await client.end();
+    await server!.control!.restart();
+    client = new pg.Client({ connectionString: server!.url });
+    await client.connect();
+    expect((await client.query("SELECT id FROM kept")).rows).toEqual([{ id: 7 }]);
+    await client.end();
+    await server!.control!.pause();
+    await expect(postgresReady(server!.host, server!.port, 1_000)).rejects.toThrow();
+    await server!.control!.resume();
+    // Readiness, not the version: an image with password authentication does not say it.
+    await postgresReady(server!.host, server!.port, 5_000);
   });
 
   it("mongo: data survives a restart, pause freezes it", async () => {

@@ -9,6 +9,7 @@ const base = {
   LOCKS_REDIS_CLUSTER_URLS: "redis://n1:7000,redis://n2:7000,redis://n3:7000",
   LOCKS_MYSQL_URL: "mysql://root:secret@db.example/locks_test",
   LOCKS_MONGO_URL: "mongodb://m1:27018,m2:27019/?replicaSet=rs0",
+  LOCKS_POSTGRES_URL: "postgresql://app:secret@pg.example/app",
 };
 
 describe("env mode", () => {
@@ -42,6 +43,10 @@ describe("env mode", () => {
     const mongo = await t.mongoServer();
     expect(mongo).toMatchObject({ host: "m1", port: 27018, mode: "env", flavor: "mongodb" });
     expect(mongo?.url).toBe(base.LOCKS_MONGO_URL);
+
+    const postgres = await t.postgresServer();
+    expect(postgres).toMatchObject({ host: "pg.example", port: 5432, mode: "env" });
+    expect(postgres?.url).toBe(base.LOCKS_POSTGRES_URL);
   });
 
   it("takes the Mongo flavor from LOCKS_MONGO_FLAVOR", async () => {

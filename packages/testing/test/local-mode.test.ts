@@ -1,9 +1,11 @@
 import { MongoClient } from "mongodb";
 import { createConnection } from "mysql2/promise";
+import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { createTestServers, type TestServers } from "../src/index.js";
 import { mysqlGreetingVersion } from "../src/mysql-handshake.js";
 import { canConnect } from "../src/ports.js";
+import { postgresReady } from "../src/postgres-handshake.js";
 import { checkMongoJavaServer, need, redis, redisIsSilent } from "./helpers.js";
 
 // Local binaries, even when Docker runs. A machine without them skips these tests with the
@@ -110,6 +112,33 @@ describe("local mysql", () => {
     await expect(mysqlGreetingVersion(server.host, server.port, 1_000)).rejects.toThrow();
     await server.control.resume();
     expect(await mysqlGreetingVersion(server.host, server.port, 5_000)).toMatch(/^\d+\.\d+/);
+  });
+});
+
+describe("local postgres", () => {
+  it("connects as the superuser, keeps data across a restart, pauses and resumes", async (ctx) => {
+    const server = need(ctx, await t.postgresServer(), t.unavailableReason("postgres"));
+    if (!server.control) throw new Error("local server without control");
+    expect(server.url).toMatch(/^postgres:\/\/postgres:[^@]+@127\.0\.0\.1:\d+\/postgres$/);
+
+    let client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    const user = await client.query("SELECT current_setting('is_superuser') AS su");
+    expect(user.rows).toEqual([{ su: "on" }]);
+    await client.query("CREATE TABLE kept (id int PRIMARY KEY)");
+    await client.query("INSERT INTO kept VALUES (42)");
+    await client.end();
+
+    await server.control.restart();
+    client = new pg.Client({ connectionString: server.url });
+    await client.connect();
+    expect((await client.query("SELECT id FROM kept")).rows).toEqual([{ id: 42 }]);
+    await client.end();
+
+    await server.control.pause();
+    await expect(postgresReady(server.host, server.port, 1_000)).rejects.toThrow();
+    await server.control.resume();
+    expect(await postgresReady(server.host, server.port, 5_000)).toMatch(/^\d+\.\d+/);
   });
 });
 

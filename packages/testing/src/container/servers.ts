@@ -1,8 +1,10 @@
 import type { GenericContainer, StartedTestContainer } from "testcontainers";
 import { createCluster, waitClusterOk } from "../cluster.js";
 import { MYSQL_DATABASE, MYSQL_ROOT_PASSWORD } from "../local/mysql.js";
+import { POSTGRES_DATABASE, POSTGRES_PASSWORD, POSTGRES_USER } from "../local/postgres.js";
 import { waitMysqlGreeting } from "../mysql-handshake.js";
 import { freePort, LOOPBACK, waitPortOpen } from "../ports.js";
+import { waitPostgresReady } from "../postgres-handshake.js";
 import { redisInfoField, respOk } from "../resp.js";
 import type { StartedServer } from "../server.js";
 import type { ServerDescriptor } from "../types.js";
@@ -15,6 +17,7 @@ export function containerImages(env: NodeJS.ProcessEnv) {
   const mysql = env.LOCKS_MYSQL_IMAGE || "mysql:8.4";
   return {
     redis: env.LOCKS_REDIS_IMAGE || "redis:7",
+    postgres: env.LOCKS_POSTGRES_IMAGE || "postgres:16",
     mysql,
     mysqlFlavor: /mariadb/i.test(mysql) ? ("mariadb" as const) : ("mysql" as const),
     mongo,
@@ -170,6 +173,46 @@ export async function startMysqlContainer(env: NodeJS.ProcessEnv): Promise<Start
     `${image} (${mysqlFlavor} ${version})`,
     async () => {
       await waitMysqlGreeting(LOOPBACK, port, 120_000);
+    },
+  );
+}
+
+/**
+ * PostgreSQL from the official `postgres` image (or one that reads the same `POSTGRES_*`
+ * variables), as a plain container. Readiness is a startup-message probe over TCP: the official
+ * entrypoint's first, socket-only server never answers on the published port.
+ */
+export async function startPostgresContainer(env: NodeJS.ProcessEnv): Promise<StartedServer> {
+  const image = containerImages(env).postgres;
+  const tc = await loadTestcontainers();
+  const port = await freePort();
+  const container = new tc.GenericContainer(image)
+    .withEnvironment({
+      POSTGRES_USER,
+      POSTGRES_PASSWORD,
+      POSTGRES_DB: POSTGRES_DATABASE,
+    })
+    .withCommand(["postgres", "-c", "max_connections=500"])
+    .withExposedPorts({ container: 5432, host: port })
+    .withWaitStrategy(tc.Wait.forListeningPorts())
+    .withLabels({ "org.locks.testing": "postgres" })
+    .withStartupTimeout(120_000);
+  bindLoopback(container);
+  const started = await container.start();
+  const probed = await waitPostgresReady(LOOPBACK, port, 120_000);
+  const version = probed ?? imageTag(image);
+  return wrap(
+    started,
+    {
+      url: `postgres://${POSTGRES_USER}:${POSTGRES_PASSWORD}@${LOOPBACK}:${port}/${POSTGRES_DATABASE}`,
+      host: LOOPBACK,
+      port,
+      mode: "container",
+      ...(version ? { version } : {}),
+    },
+    `${image}${version ? ` (postgres ${version})` : ""}`,
+    async () => {
+      await waitPostgresReady(LOOPBACK, port, 120_000);
     },
   );
 }

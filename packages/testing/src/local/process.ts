@@ -21,6 +21,15 @@ export interface ProcessSpec {
   readonly dirs: readonly string[];
   /** How long a start may take, in ms. */
   readonly startTimeoutMs?: number;
+  /** Run as this user id (e.g. a server that refuses to run as root); default: ours. */
+  readonly uid?: number;
+  /** Run with this group id; default: ours. */
+  readonly gid?: number;
+  /**
+   * Signal that asks the server to stop, sent to the leader only (a server that stops its own
+   * child processes, such as PostgreSQL's postmaster). Default: SIGTERM to the whole group.
+   */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 const all = new Set<LocalProcess>();
@@ -72,6 +81,8 @@ export class LocalProcess {
         env: spec.env ?? process.env,
         detached: true,
         stdio: ["ignore", fd, fd],
+        ...(spec.uid === undefined ? {} : { uid: spec.uid }),
+        ...(spec.gid === undefined ? {} : { gid: spec.gid }),
       });
     } finally {
       closeSync(fd);
@@ -125,7 +136,8 @@ export class LocalProcess {
     if (!child || child.pid === undefined) return;
     if (child.exitCode === null && child.signalCode === null) {
       this.#signal("SIGCONT");
-      this.#signal("SIGTERM");
+      if (this.spec.stopSignal) this.#signalLeader(this.spec.stopSignal);
+      else this.#signal("SIGTERM");
       const timer = setTimeout(() => this.#signal("SIGKILL"), graceMs);
       await this.#exited;
       clearTimeout(timer);
@@ -148,6 +160,16 @@ export class LocalProcess {
   killNow(): void {
     this.#signal("SIGCONT");
     this.#signal("SIGKILL");
+  }
+
+  #signalLeader(signal: NodeJS.Signals): void {
+    const pid = this.#child?.pid;
+    if (pid === undefined) return;
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
   }
 
   #signal(signal: NodeJS.Signals): void {

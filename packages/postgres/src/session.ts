@@ -1,0 +1,168 @@
+import { createHash } from "node:crypto";
+import type { ClientBase, PoolClient } from "pg";
+
+/** A connection failure raised by this package (not by the server or the driver). */
+export class ConnectionClosedError extends Error {
+  constructor(
+    message: string,
+    readonly code: "QUERY_TIMEOUT" | "CONNECTION_ENDED" | "DISCARDED",
+  ) {
+    super(message);
+    this.name = "ConnectionClosedError";
+  }
+}
+
+/** The parts of a node-postgres client this package reads beyond its public types. */
+interface ClientInternals {
+  /** Server process id from the BackendKeyData message (a pooler may send its own). */
+  processID?: number | null;
+  connection?: { stream?: { destroy(): void } };
+  end?: () => Promise<void>;
+}
+
+/**
+ * One server session as this package uses it: rows as arrays whatever the client's settings,
+ * a per-query reply timeout, a single permanent error listener (an `'error'` event with no
+ * listener would crash the process: node-postgres removes the pool's own listener while a client
+ * is checked out), and a death notification for the loss monitor.
+ *
+ * A session is alive until its socket ends, errors, or a query on it gets no reply in time (the
+ * connection is then destroyed: after a lost reply the protocol state is unknown).
+ */
+export class Session {
+  private static readonly byClient = new WeakMap<ClientBase, Session>();
+
+  private deathCause: unknown;
+  private destroyed = false;
+  private readonly deathListeners = new Set<(cause: unknown) => void>();
+
+  private constructor(readonly client: ClientBase) {
+    client.on("error", (error: Error) => this.die(error));
+    client.on("end", () =>
+      this.die(new ConnectionClosedError("The server closed the connection", "CONNECTION_ENDED")),
+    );
+  }
+
+  /** The session wrapper of a client (one per client, created on first use). */
+  static of(client: ClientBase): Session {
+    let session = Session.byClient.get(client);
+    if (!session) {
+      session = new Session(client);
+      Session.byClient.set(client, session);
+    }
+    return session;
+  }
+
+  /**
+   * The server process id the connection announced at start-up (`pg_backend_pid()` on a direct
+   * connection; a pooler announces its own), or 0 when unknown.
+   */
+  get announcedPid(): number {
+    return Number((this.client as unknown as ClientInternals).processID ?? 0);
+  }
+
+  /** True once the connection ended, failed or was destroyed. */
+  get dead(): boolean {
+    return this.deathCause !== undefined;
+  }
+
+  /** Why the session died, when it did. */
+  get cause(): unknown {
+    return this.deathCause;
+  }
+
+  /** Calls `listener` once when the session dies (at once if it already has). Returns an unsubscribe. */
+  onDeath(listener: (cause: unknown) => void): () => void {
+    if (this.deathCause !== undefined) {
+      listener(this.deathCause);
+      return () => {};
+    }
+    this.deathListeners.add(listener);
+    return () => this.deathListeners.delete(listener);
+  }
+
+  /**
+   * Runs a statement as a named prepared statement (parsed and planned once per connection) and
+   * returns its rows as arrays. Without a reply within `timeout` ms the connection is destroyed and
+   * the call rejects with a `QUERY_TIMEOUT` {@link ConnectionClosedError}.
+   */
+  rows(text: string, values: readonly unknown[] = [], timeout?: number): Promise<unknown[][]> {
+    if (this.deathCause !== undefined) return Promise.reject(this.deathCause);
+    return new Promise((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      let done = false;
+      if (timeout !== undefined && Number.isFinite(timeout)) {
+        // Node fires longer timers at once.
+        const ms = Math.min(timeout, MAX_TIMER_MS);
+        timer = setTimeout(() => {
+          if (done) return;
+          done = true;
+          const error = new ConnectionClosedError(
+            `No reply from the server within ${timeout} ms`,
+            "QUERY_TIMEOUT",
+          );
+          this.destroy(error);
+          reject(error);
+        }, ms);
+      }
+      this.client
+        .query({ name: statementName(text), text, values: [...values], rowMode: "array" })
+        .then(
+          (result) => {
+            if (timer !== undefined) clearTimeout(timer);
+            if (done) return;
+            done = true;
+            resolve(result.rows as unknown[][]);
+          },
+          (error: unknown) => {
+            if (timer !== undefined) clearTimeout(timer);
+            if (done) return;
+            done = true;
+            reject(error);
+          },
+        );
+    });
+  }
+
+  /** Closes the socket at once; the server then ends the session and frees its locks. */
+  destroy(cause?: unknown): void {
+    this.die(cause ?? new ConnectionClosedError("The connection was discarded", "DISCARDED"));
+    if (this.destroyed) return;
+    this.destroyed = true;
+    const client = this.client as ClientBase & Partial<Pick<PoolClient, "release">>;
+    const internals = client as unknown as ClientInternals;
+    internals.connection?.stream?.destroy();
+    if (typeof client.release === "function") {
+      // A pooled client: the pool forgets it (and ends it).
+      try {
+        client.release(true);
+      } catch {
+        // released already
+      }
+    } else {
+      internals.end?.().catch(() => {});
+    }
+  }
+
+  private die(cause: unknown): void {
+    if (this.deathCause !== undefined) return;
+    this.deathCause = cause ?? new Error("connection closed");
+    for (const listener of [...this.deathListeners]) listener(this.deathCause);
+    this.deathListeners.clear();
+  }
+}
+
+/** Longest delay `setTimeout` honours, in milliseconds. */
+const MAX_TIMER_MS = 2_147_483_647;
+
+const names = new Map<string, string>();
+
+/** A stable prepared-statement name per statement text (texts differ per fence table). */
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `locks_${createHash("sha256").update(text).digest("hex").slice(0, 16)}`;
+    names.set(text, name);
+  }
+  return name;
+}
