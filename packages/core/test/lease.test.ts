@@ -37,8 +37,10 @@ function setup(count = 2, options?: { ttl?: number }): MemoryLockProvider[] {
 describe("leases", () => {
   it("auto-extension keeps a lock past several ttls", async () => {
     const [a, b] = setup();
-    const handle = await a!.getLock("k", { ttl: 90 }).acquire();
-    await delay(400);
+    // Renewals run every ttl/3 (200 ms), so a renewal must be 400 ms late before the lease can run
+    // out; three ttls later the lease has been renewed several times (or the check fails).
+    const handle = await a!.getLock("k", { ttl: 600 }).acquire();
+    await delay(1_800);
     expect(handle.lost).toBe(false);
     expect(await b!.getLock("k").tryAcquire()).toBeUndefined();
     await handle.release();
@@ -61,8 +63,10 @@ describe("leases", () => {
   it("extend(ttl) renews the lease for the given length", async () => {
     const [a, b] = setup();
     const handle = await a!.getLock("k", { ttl: 100, autoExtend: false }).acquire();
-    await handle.extend(400);
-    await delay(200);
+    // Checked at 300 ms: three times past the original ttl, 700 ms inside the extended one, so
+    // only a renewal explains a held lock, and a stall of up to 700 ms cannot fail the check.
+    await handle.extend(1_000);
+    await delay(300);
     expect(handle.lost).toBe(false);
     expect(await b!.getLock("k").tryAcquire()).toBeUndefined();
     await expect(handle.extend(-1)).rejects.toThrow(RangeError);
@@ -152,12 +156,15 @@ describe("renewal machinery", () => {
 
   it("failed renewals never throw from a timer; the lock is lost when the lease runs out", async () => {
     const backend = new ControlledBackend();
-    const provider = createLockProvider(backend, { ttl: 90 });
+    // The first renewal runs at ttl/3 (500 ms) and its retry about ttl/3 later (1,000 ms), so the
+    // retry reaches the backend before the deadline (1,500 ms) unless timers run 500 ms late.
+    const provider = createLockProvider(backend, { ttl: 1_500 });
     open.push(provider);
     const handle = await provider.getLock("k").acquire();
     backend.failExtend = true;
     const reason = await aborted(handle.signal);
     expect(reason).toBeInstanceOf(LockLostError);
+    expect((reason as Error).message).toMatch(/expired/); // the deadline, not a renewal, ended it
     expect(backend.extendCalls).toBeGreaterThan(1); // it retried before giving up
     await expect(handle.extend()).rejects.toBeInstanceOf(LockLostError);
   });
