@@ -67,7 +67,10 @@ export function leaseScenarios(s: SuiteContext): void {
         const [a, b] = await s.providers(2);
         if (!a!.capabilities.leases) ctx.skip(noLeases);
         const key = s.key("auto-extend");
-        const ttl = s.minTtl;
+        // Twice the minimal ttl: renewals run every ttl/3, so one must be 2/3 ttl late (400 ms at
+        // the default) before the lease runs out, which a loaded machine's stalls do not reach;
+        // expiry itself is tested with the minimal ttl above.
+        const ttl = s.minTtl * 2;
         const handle = await a!.getLock(key, { ttl }).acquire();
         // Probe every half ttl for four ttls: without renewal the lock would be gone by the third probe.
         for (let probe = 0; probe < 8; probe++) {
@@ -98,12 +101,21 @@ export function leaseScenarios(s: SuiteContext): void {
         const [a, b] = await s.providers(2);
         if (!a!.capabilities.leases) ctx.skip(noLeases);
         const key = s.key("extend");
-        const ttl = s.minTtl;
+        // Margins for a loaded machine (in minimal ttls, from the grant): the extend is sent at
+        // 0.5, leaving 1.5 before the original lease (2) runs out, after which it is lost for
+        // good; the check runs at 2.5 (past the original deadline by half a minimal ttl, for
+        // clock granularity between this process and the backend), 8 before the extended lease
+        // (0.5 + 10) runs out, a margin only a stall of seconds could use up.
+        const ttl = s.minTtl * 2;
+        const extended = s.minTtl * 10;
         const handle = await a!.getLock(key, { ttl, autoExtend: false }).acquire();
-        await sleep(ttl / 2);
-        await within(handle.extend(ttl * 3), s.prompt, "extend");
-        // Past the original ttl, well within the extended one.
-        await sleep(ttl);
+        // The grant (hence the original lease's start) came before this; its deadline is earlier
+        // than grantedBy + ttl.
+        const grantedBy = performance.now();
+        await sleep(s.minTtl / 2);
+        await within(handle.extend(extended), s.prompt, "extend");
+        // Past the original ttl (however long the steps above took), well within the extended one.
+        await sleep(Math.max(0, grantedBy + ttl + s.minTtl / 2 - performance.now()));
         expect(await s.isFree(b!, key), "extend() did not renew the lease").toBe(false);
         expect(handle.lost).toBe(false);
         await handle.release();
