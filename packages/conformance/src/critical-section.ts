@@ -13,9 +13,13 @@ export async function criticalSection(
   holder: string,
   timeout: number,
   resource: { write(token: bigint | undefined, holder: string): boolean | Promise<boolean> },
+  /** Told which step starts, so that a run that stalls can say where each worker is. */
+  onStep?: (step: "acquire" | "section" | "release") => void,
 ): Promise<{ start: number; end: number; token: bigint | undefined; lost: boolean }> {
+  onStep?.("acquire");
   // A long lease: expiry is not under test here, only exclusion and fencing.
   const handle = await provider.getLock(key, { ttl: 30_000 }).acquire({ timeout });
+  onStep?.("section");
   const start = clock();
   const token = handle.fencingToken;
   await resource.write(token, holder);
@@ -23,6 +27,7 @@ export async function criticalSection(
   await resource.write(token, holder);
   const end = clock();
   const lost = handle.lost;
+  onStep?.("release");
   await handle.release();
   return { start, end, token, lost };
 }

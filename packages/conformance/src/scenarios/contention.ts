@@ -44,24 +44,48 @@ export function contentionScenarios(s: SuiteContext): void {
     let sections = 0;
     let lostDuringSection = 0;
     const started = performance.now();
+    // Where each worker is and since when, so that a run that overruns its bound tells a hang
+    // (workers stuck in one step) from a slow but progressing run.
+    const steps = new Map<string, { step: string; since: number }>();
     const workers = providers.flatMap((provider, p) =>
       Array.from({ length: workersPerProvider }, async (_, w) => {
         const holder = `provider ${p} / worker ${w}`;
+        const onStep = (step: string) => steps.set(holder, { step, since: performance.now() });
         for (let i = 0; i < perWorker; i++) {
-          const section = await criticalSection(provider, key, holder, s.ms(30_000), resource);
+          const section = await criticalSection(
+            provider,
+            key,
+            holder,
+            s.ms(30_000),
+            resource,
+            onStep,
+          );
           history.record({ holder, start: section.start, end: section.end, token: section.token });
           if (section.lost) lostDuringSection++;
           sections++;
         }
+        onStep("done");
       }),
     );
-    // Budget: 1,200 sections take well under 5 s on a local server; 120 s (scaled) is a hang guard.
-    await within(Promise.all(workers), s.ms(120_000), "in-process contention run");
+    // Budget: 1,200 sections take 5–15 s on a local Redis or MariaDB and 25–35 s on FerretDB
+    // (polled) while other suites run; 120 s (scaled) is a hang guard, and when it fires the
+    // error says how far the run got and where each worker is.
+    const expected = count * workersPerProvider * perWorker;
+    try {
+      await within(Promise.all(workers), s.ms(120_000), "in-process contention run");
+    } catch (error) {
+      const at = performance.now();
+      const where = [...steps]
+        .map(([holder, { step, since }]) => `${holder} in ${step} for ${Math.round(at - since)} ms`)
+        .join("; ");
+      const progress = `${sections} of ${expected} sections done`;
+      throw new Error(`${(error as Error).message}: ${progress}; ${where}`, { cause: error });
+    }
     return {
       history,
       resource,
       sections,
-      expected: count * workersPerProvider * perWorker,
+      expected,
       lostDuringSection,
       durationMs: performance.now() - started,
     };
