@@ -1,8 +1,14 @@
-import type { BackendLease, ExtendResult, LockBackend, WaitTuning } from "@locks/core/backend";
+import type {
+  BackendLease,
+  ExtendResult,
+  LockBackend,
+  WaiterEntry,
+  WaitTuning,
+} from "@locks/core/backend";
 import { closeConnection, integerReply, type RedisConnection, runScript } from "./connection.js";
 import type { Drift } from "./drift.js";
 import { redisLockKeys } from "./keys.js";
-import { ACQUIRE, EXTEND, RELEASE } from "./scripts.lua.js";
+import { ACQUIRE, EXTEND, LEAVE_QUEUE, RELEASE_TO_HEAD } from "./scripts.lua.js";
 import { ReleaseSubscriber } from "./subscriber.js";
 import { newToken, pxTtl } from "./token.js";
 
@@ -17,6 +23,7 @@ export class SingleBackend implements LockBackend {
     leases: true,
     distributed: true,
     notifications: true,
+    fairness: true,
   } as const;
   readonly waitTuning: Partial<WaitTuning>;
   private readonly subscriber: ReleaseSubscriber;
@@ -32,14 +39,18 @@ export class SingleBackend implements LockBackend {
     this.subscriber = new ReleaseSubscriber(client, subscribeTimeout);
   }
 
-  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
+  async tryAcquire(
+    key: string,
+    ttl: number,
+    waiter?: WaiterEntry,
+  ): Promise<BackendLease | undefined> {
     const keys = redisLockKeys(key);
     const token = newToken();
     const reply = await runScript(
       this.client,
       ACQUIRE,
-      [keys.lock, keys.fence],
-      [token, pxTtl(ttl)],
+      [keys.lock, keys.fence, keys.queue, keys.queueExpiry],
+      [token, pxTtl(ttl), waiter?.id ?? "", waiter ? pxTtl(waiter.ttl) : 0],
     );
     const fence = fenceReply(reply);
     if (fence === undefined) return undefined;
@@ -53,12 +64,22 @@ export class SingleBackend implements LockBackend {
   }
 
   async release(lease: BackendLease): Promise<boolean> {
-    const { lock, channel } = redisLockKeys(lease.key);
-    const reply = await runScript(this.client, RELEASE, [lock], [lease.token, channel]);
+    const { lock, queue, queueExpiry, channel } = redisLockKeys(lease.key);
+    const reply = await runScript(
+      this.client,
+      RELEASE_TO_HEAD,
+      [lock, queue, queueExpiry],
+      [lease.token, channel],
+    );
     return integerReply(reply) === 1;
   }
 
-  async onReleased(key: string, listener: () => void): Promise<() => void> {
+  async leaveQueue(key: string, waiterId: string): Promise<void> {
+    const { lock, queue, queueExpiry, channel } = redisLockKeys(key);
+    await runScript(this.client, LEAVE_QUEUE, [lock, queue, queueExpiry], [waiterId, channel]);
+  }
+
+  async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
     const subscription = this.subscriber.subscribe(redisLockKeys(key).channel, listener);
     await subscription.ready;
     return subscription.stop;
