@@ -1,6 +1,7 @@
 /**
- * A second process for the "spread over 2 processes" runs of scenario 3: it rebuilds the same
- * implementations from the same URLs and runs its share of the workers when told to.
+ * Another process for the runs of scenario 3 spread over several processes: it rebuilds the same
+ * implementations from the same URLs and runs its share of the workers when told to, on one
+ * shared instance or (`own`) on a fresh instance per worker, closed after the run.
  */
 import { type Backend, type BackendUrls, implementations } from "./backends.js";
 import type { ImplFactory, LockImpl } from "./impls/types.js";
@@ -15,6 +16,7 @@ export type AgentRequest =
       implId: string;
       key: string;
       workers: number;
+      own: boolean;
       firstWorker: number;
       startAt: number;
       durationMs: number;
@@ -50,16 +52,23 @@ async function handle(request: AgentRequest): Promise<AgentReply> {
       await implFor(request.implId);
       return { type: "ok" };
     case "run": {
-      const impl = await implFor(request.implId);
-      const run = await contended(
-        impl,
-        request.key,
-        request.workers,
-        request.firstWorker,
-        request.startAt,
-        request.durationMs,
-      );
-      return { type: "result", run };
+      const shared = await implFor(request.implId);
+      const factory = factories.find((f) => f.id === request.implId)!;
+      const own = request.own
+        ? await Promise.all(Array.from({ length: request.workers }, () => factory.create()))
+        : [];
+      try {
+        const run = await contended(
+          request.own ? own : Array.from({ length: request.workers }, () => shared),
+          request.key,
+          request.firstWorker,
+          request.startAt,
+          request.durationMs,
+        );
+        return { type: "result", run };
+      } finally {
+        await Promise.allSettled(own.map((impl) => impl.close()));
+      }
     }
     case "close":
       await Promise.allSettled([...impls.values()].map((impl) => impl.close()));

@@ -74,13 +74,14 @@ export const THINK_MIN_MS = 1;
 export const THINK_MAX_MS = 3;
 
 /**
- * Scenario 3 in one process: `workers` loops on one key from `startAt` for `durationMs`, each
- * waiting for the lock, holding it ~1 ms, releasing, then thinking 1–3 ms.
+ * Scenario 3 in one process: one loop per entry of `impls` (the same instance repeated when the
+ * workers share a provider, one instance each when every worker is its own node) on one key from
+ * `startAt` for `durationMs`, each waiting for the lock, holding it ~1 ms, releasing, then
+ * thinking 1–3 ms.
  */
 export async function contended(
-  impl: LockImpl,
+  impls: readonly LockImpl[],
   key: string,
-  workers: number,
   firstWorker: number,
   startAt: number,
   durationMs: number,
@@ -98,7 +99,7 @@ export async function contended(
     Math.max(0, end - clock()),
   );
 
-  const loop = async (worker: number) => {
+  const loop = async (worker: number, impl: LockImpl) => {
     while (!controller.signal.aborted) {
       const waitStart = clock();
       waiting.set(worker, waitStart);
@@ -129,9 +130,9 @@ export async function contended(
     }
   };
 
-  let running = workers;
-  const all = Array.from({ length: workers }, (_, i) =>
-    loop(firstWorker + i).finally(() => {
+  let running = impls.length;
+  const all = impls.map((impl, i) =>
+    loop(firstWorker + i, impl).finally(() => {
       running--;
     }),
   );

@@ -6,6 +6,9 @@ import type { BackendResult, Results, Row } from "./results.js";
 
 const REFERENCE = "16 workers, 1 process";
 const TWO_PROCESSES = "16 workers, 2 processes";
+/** The headline settings: many nodes, each worker its own provider (or client and lock). */
+const OWN = "16 own providers, 1 process";
+const OWN_PROCESSES = "4 processes × 4 own providers";
 
 const fmt = (value: number | undefined): string => {
   if (value === undefined || !Number.isFinite(value)) return "–";
@@ -62,9 +65,28 @@ export function summary(results: Results): string {
       );
     }
   }
+  for (const config of [OWN, OWN_PROCESSES]) {
+    out.push(
+      "",
+      `**3 and 4. One contended key, ${config}** (many nodes: each worker its own provider or client and lock; times in ms)`,
+      "",
+      "| backend | implementation | CS/s | wait p50 | wait p99 | wait max | fairness | CS per worker min–max | hand-off p50 | hand-off p99 | overlaps |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
+    );
+    for (const backend of results.backends) {
+      const handoff = scenarioRows(backend, "handoff", config);
+      for (const row of scenarioRows(backend, "contended", config)) {
+        const h = handoff.find((r) => r.impl === row.impl);
+        const name = row.role === "ours" ? `**${row.impl}**` : row.impl;
+        out.push(
+          `| ${label(backend.backend)} | ${name} | ${fmt(row.metrics.sectionsPerSec)} | ${fmt(row.metrics.waitP50Ms)} | ${fmt(row.metrics.waitP99Ms)} | ${fmt(row.metrics.waitMaxMs)} | ${(row.metrics.fairness ?? Number.NaN).toFixed(3)} | ${fmt(row.metrics.workerMin)}–${fmt(row.metrics.workerMax)} | ${fmt(h?.metrics.handoffP50Ms)} | ${fmt(h?.metrics.handoffP99Ms)} | ${row.metrics.overlaps ? `**${row.metrics.overlaps}**` : "0"} |`,
+        );
+      }
+    }
+  }
   out.push(
     "",
-    `**3 and 4. One contended key, ${REFERENCE}** (the targets' reference setting; times in ms)`,
+    `**3 and 4. One contended key, ${REFERENCE}** (one provider shared by the 16 workers; times in ms)`,
     "",
     "| backend | implementation | CS/s | wait p50 | wait p99 | fairness | hand-off p50 | hand-off p99 | overlaps |",
     "|---|---|---|---|---|---|---|---|---|",
@@ -203,10 +225,54 @@ function targets(results: Results): string[] {
   lines.push(
     `| Fairness ≥ 0.99 (${REFERENCE}) | ${contended.map(({ backend, row }) => `${name(backend, row)} ${(row.metrics.fairness ?? Number.NaN).toFixed(3)}`).join(", ")} | ${verdict(okF.every(Boolean), okF.some(Boolean))} |`,
   );
+  lines.push(...manyNodesTargets(results));
   const heap = ours("memory");
   const okM = heap.map(({ row }) => row.metrics.bytesPerLock! < 2048);
   lines.push(
     `| Under 2 KiB of heap per held lock (memory, Redis) | ${heap.map(({ backend, row }) => `${name(backend, row)} ${fmt(row.metrics.bytesPerLock)} B`).join(", ")} | ${verdict(okM.every(Boolean), okM.some(Boolean))} |`,
   );
+  return lines;
+}
+
+/** The many-nodes targets: Redis single server and Cluster with 16 own providers. */
+function manyNodesTargets(results: Results): string[] {
+  const lines: string[] = [];
+  for (const backend of results.backends.filter((b) => b.backend === "redis")) {
+    const rows = scenarioRows(backend, "contended", OWN);
+    const handoff = scenarioRows(backend, "handoff", OWN);
+    for (const row of rows.filter((r) => r.role === "ours" && !r.impl.includes("Redlock"))) {
+      const h = handoff.find((r) => r.impl === row.impl);
+      const peer = (tuned: boolean) =>
+        bestPeer(
+          rows.filter((r) => r.impl.includes(tuned ? "tuned" : "defaults")),
+          row.group,
+          "sectionsPerSec",
+          "higher",
+        );
+      const cs = row.metrics.sectionsPerSec!;
+      const rd = cs / (peer(false)?.metrics.sectionsPerSec ?? Number.NaN);
+      const rt = cs / (peer(true)?.metrics.sectionsPerSec ?? Number.NaN);
+      const checks: Array<[string, string, boolean]> = [
+        [
+          "fairness ≥ 0.95",
+          (row.metrics.fairness ?? Number.NaN).toFixed(3),
+          row.metrics.fairness! >= 0.95,
+        ],
+        ["wait p99 ≤ 60 ms", fmt(row.metrics.waitP99Ms), row.metrics.waitP99Ms! <= 60],
+        [
+          "hand-off p99 ≤ 2 ms",
+          fmt(h?.metrics.handoffP99Ms),
+          (h?.metrics.handoffP99Ms ?? Number.NaN) <= 2,
+        ],
+        ["CS/s ≥ 1.5× best peer at defaults", times(rd), rd >= 1.5],
+        ["CS/s ≥ 1.2× best tuned peer", times(rt), rt >= 1.2],
+      ];
+      for (const [target, measured, ok] of checks) {
+        lines.push(
+          `| ${OWN}, ${row.impl}: ${target} | ${measured} | ${ok ? "met" : "**missed**"} |`,
+        );
+      }
+    }
+  }
   return lines;
 }
