@@ -1,11 +1,18 @@
-import type {
-  BackendLease,
-  ExtendResult,
-  LockBackend,
-  WaiterEntry,
-  WaitTuning,
+import {
+  type BackendLease,
+  type ExtendResult,
+  type LockBackend,
+  now,
+  type WaiterEntry,
+  type WaitTuning,
 } from "@locks/core/backend";
-import { closeConnection, integerReply, type RedisConnection, runScript } from "./connection.js";
+import {
+  answerWithin,
+  closeConnection,
+  integerReply,
+  type RedisConnection,
+  runScript,
+} from "./connection.js";
 import type { Drift } from "./drift.js";
 import { redisLockKeys } from "./keys.js";
 import { ACQUIRE, EXTEND, LEAVE_QUEUE, RELEASE_TO_HEAD } from "./scripts.lua.js";
@@ -27,6 +34,8 @@ export class SingleBackend implements LockBackend {
   } as const;
   readonly waitTuning: Partial<WaitTuning>;
   private readonly subscriber: ReleaseSubscriber;
+  /** When each lease granted here ends for sure (monotonic ms): renewals never wait past it. */
+  private readonly leaseEnds = new WeakMap<BackendLease, number>();
 
   constructor(
     private readonly client: RedisConnection,
@@ -34,6 +43,8 @@ export class SingleBackend implements LockBackend {
     private readonly drift: Drift,
     waitTuning: Partial<WaitTuning>,
     subscribeTimeout: number,
+    /** Longest wait (ms) for a release's answer. */
+    private readonly releaseTimeout: number,
   ) {
     this.waitTuning = waitTuning;
     this.subscriber = new ReleaseSubscriber(client, subscribeTimeout);
@@ -46,6 +57,7 @@ export class SingleBackend implements LockBackend {
   ): Promise<BackendLease | undefined> {
     const keys = redisLockKeys(key);
     const token = newToken();
+    const sentAt = now();
     const reply = await runScript(
       this.client,
       ACQUIRE,
@@ -54,22 +66,35 @@ export class SingleBackend implements LockBackend {
     );
     const fence = fenceReply(reply);
     if (fence === undefined) return undefined;
-    return { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
+    const lease = { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
+    this.leaseEnds.set(lease, sentAt + lease.validity);
+    return lease;
   }
 
   async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
     const { lock } = redisLockKeys(lease.key);
-    const reply = await runScript(this.client, EXTEND, [lock], [lease.token, pxTtl(ttl)]);
-    return integerReply(reply) === 1 ? "renewed" : "lost";
+    const sentAt = now();
+    // A renewal answered after the lease ended cannot save it: do not wait for one longer
+    // (during an outage ioredis would hold it for its ~15 s of reconnection attempts).
+    const end = this.leaseEnds.get(lease) ?? Number.POSITIVE_INFINITY;
+    const reply = await answerWithin(
+      runScript(this.client, EXTEND, [lock], [lease.token, pxTtl(ttl)]),
+      end - sentAt,
+      `Renewing "${lease.key}"`,
+    );
+    const held = integerReply(reply) === 1;
+    if (held) this.leaseEnds.set(lease, sentAt + ttl - this.drift(ttl));
+    return held ? "renewed" : "lost";
   }
 
   async release(lease: BackendLease): Promise<boolean> {
     const { lock, queue, queueExpiry, channel } = redisLockKeys(lease.key);
-    const reply = await runScript(
-      this.client,
-      RELEASE_TO_HEAD,
-      [lock, queue, queueExpiry],
-      [lease.token, channel],
+    // Bounded, so that leaving `await using` during an outage does not hang: an unconfirmed
+    // release is still sent when the connection returns, and the lease expires by itself anyway.
+    const reply = await answerWithin(
+      runScript(this.client, RELEASE_TO_HEAD, [lock, queue, queueExpiry], [lease.token, channel]),
+      this.releaseTimeout,
+      `Releasing "${lease.key}"`,
     );
     return integerReply(reply) === 1;
   }

@@ -175,10 +175,10 @@ export function fairnessScenarios(s: SuiteContext): void {
     it(
       "fairness: a waiter killed in the queue (SIGKILL) delays the others by at most its entry's lease",
       async (ctx) => {
+        if (!s.options.child) return ctx.skip(SKIP.noChild);
         const capabilities = await s.capabilities();
         if (!capabilities.fairness) return ctx.skip(SKIP.noFairness);
         if (!capabilities.distributed) return ctx.skip(SKIP.notDistributed);
-        if (!s.options.child) return ctx.skip(SKIP.noChild);
         const [holderProvider, waiterProvider] = await s.providers(2);
         const key = s.key("fair-killed-waiter");
         const holder = await holderProvider!.getLock(key).acquire();
