@@ -86,7 +86,7 @@ export function fairnessScenarios(s: SuiteContext): void {
         // waiter, which waits for the whole run.
         const handOff = s.ms(150);
         const bound = count * (hold + handOff);
-        const runFor = Math.max(s.ms(3_000), 3 * bound);
+        const runFor = Math.max(s.ms(2_000), 2 * bound);
         const history = new HoldHistory();
         const waits: number[][] = providers.map(() => []);
         const stopAt = clock() + runFor;
