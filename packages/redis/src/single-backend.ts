@@ -34,7 +34,10 @@ export class SingleBackend implements LockBackend {
   } as const;
   readonly waitTuning: Partial<WaitTuning>;
   private readonly subscriber: ReleaseSubscriber;
-  /** When each lease granted here ends for sure (monotonic ms): renewals never wait past it. */
+  /**
+   * When each lease granted here ends on the server at the latest (monotonic ms: send time + ttl,
+   * no drift allowance): a renewal answered later cannot save it, so none waits longer.
+   */
   private readonly leaseEnds = new WeakMap<BackendLease, number>();
 
   constructor(
@@ -67,7 +70,7 @@ export class SingleBackend implements LockBackend {
     const fence = fenceReply(reply);
     if (fence === undefined) return undefined;
     const lease = { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
-    this.leaseEnds.set(lease, sentAt + lease.validity);
+    this.leaseEnds.set(lease, sentAt + ttl);
     return lease;
   }
 
@@ -83,7 +86,7 @@ export class SingleBackend implements LockBackend {
       `Renewing "${lease.key}"`,
     );
     const held = integerReply(reply) === 1;
-    if (held) this.leaseEnds.set(lease, sentAt + ttl - this.drift(ttl));
+    if (held) this.leaseEnds.set(lease, sentAt + ttl);
     return held ? "renewed" : "lost";
   }
 
