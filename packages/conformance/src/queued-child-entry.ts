@@ -23,7 +23,10 @@ process.on("message", (message: QueueMessage) => {
     .then((create) => create())
     .then(async (provider) => {
       // Never settles before the kill: the lock is held by the parent meanwhile.
-      void provider.getLock(message.key).acquire().catch(() => {});
+      void provider
+        .getLock(message.key)
+        .acquire()
+        .catch(() => {});
       await sendToParent({ type: "waiting" } satisfies QueuedChildMessage);
     })
     .catch(async (error: unknown) => {
