@@ -7,7 +7,14 @@ import { clock } from "./clock.js";
 import type { ImplFactory, LockImpl } from "./impls/types.js";
 import { type ContendedConfig, configLabel, type Plan } from "./plan.js";
 import type { BackendResult, Row } from "./results.js";
-import { type ContendedRun, contended, heapPerLock, parallel, sequential } from "./scenarios.js";
+import {
+  type ContendedRun,
+  contended,
+  heapPerLock,
+  parallel,
+  sequential,
+  warmUp,
+} from "./scenarios.js";
 import { mean, median, percentile } from "./stats.js";
 
 /** Progress lines go to stderr so that stdout carries only the tables. */
@@ -317,13 +324,17 @@ async function contendedRun(
   const remote = agents.slice(0, config.processes - 1);
   if (remote.length < config.processes - 1) throw new Error("not enough other processes");
   for (const agent of remote) {
-    const prepared = await agent.call({ type: "prepare", implId: impl.id }, timeoutMs);
+    const prepared = await agent.call(
+      { type: "prepare", implId: impl.id, ...(own ? { ownInstances: perProcess } : {}) },
+      timeoutMs,
+    );
     if (prepared.type === "error") throw new Error(prepared.message);
   }
   const local = own
     ? await Promise.all(Array.from({ length: perProcess }, () => factory.create()))
     : Array<LockImpl>(perProcess).fill(impl);
   try {
+    if (own) await warmUp(local, key);
     const startAt = clock() + (config.processes > 1 ? 50 : 5);
     const [here, ...there] = await Promise.all([
       contended(local, key, 0, startAt, durationMs),
