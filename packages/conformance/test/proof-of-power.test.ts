@@ -178,7 +178,7 @@ describe("correct providers pass everything", () => {
     for (const test of skipped) {
       const note = (test.result() as { note?: string }).note ?? "";
       expect(note, test.name).toMatch(
-        /capabilities\.leases is false|faults\.\w+ is not provided|options\.child is not provided/,
+        /capabilities\.(leases|fairness) is false|faults\.\w+ is not provided|options\.child is not provided/,
       );
     }
     const ran = all.filter((test) => test.result().state === "passed").map((test) => test.name);
