@@ -1,7 +1,7 @@
 import { attemptOnce, type Grant, graceOnAbort, releaseLate, usableGrant } from "./attempt.js";
 import { Backoff } from "./backoff.js";
-import { fairWait } from "./fair-wait.js";
 import { LockProviderClosedError } from "./errors.js";
+import { fairWait } from "./fair-wait.js";
 import type { KeyQueue, Ticket } from "./key-queue.js";
 import type { LockBackend, WaitTuning } from "./lock-backend.js";
 import { now } from "./monotonic.js";

@@ -1,6 +1,6 @@
-import { DEFAULT_QUEUE_ENTRY_TTL } from "./fair-wait.js";
 import { backendKey, checkPrefix } from "./backend-key.js";
 import { LockTimeoutError } from "./errors.js";
+import { DEFAULT_QUEUE_ENTRY_TTL } from "./fair-wait.js";
 import type { LockBackend, WaitTuning } from "./lock-backend.js";
 import { LockEngine, type LockSettings } from "./lock-engine.js";
 import type {
