@@ -1,3 +1,4 @@
+import { backendKey } from "@locks/core/backend";
 import { redisServer, type TestServer, unavailableReason } from "@locks/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
@@ -18,7 +19,8 @@ suite("queue of waiting nodes", () => {
     const providers = Array.from({ length: 3 }, () => createRedisLockProvider({ url: server.url }));
     try {
       const key = `queue:${Date.now()}`;
-      const names = redisLockKeys(key);
+      // Core maps (prefix, key) to the backend key; no prefix here.
+      const names = redisLockKeys(backendKey("", key));
       const holder = await providers[0]!.getLock(key).acquire();
       const controller = new AbortController();
       const waiting = providers[1]!.getLock(key).acquire({ signal: controller.signal });
