@@ -9,6 +9,11 @@ export interface ContendedFigures {
   /** Wait before entry, ms (waits still running at the end count with their length so far). */
   waitP50: number;
   waitP99: number;
+  /** Longest wait, ms: a starved worker shows here, not in the p99. */
+  waitMax: number;
+  /** Fewest and most critical sections of one worker, per round. */
+  workerMin: number;
+  workerMax: number;
   /** Jain's fairness index over per-worker counts of critical sections. */
   fairness: number;
   /** Release → entry of a different worker already waiting at that release, ms. */
@@ -66,6 +71,9 @@ export function analyseContended(
     sectionsPerSec: totalMs > 0 ? (totalSections * 1000) / totalMs : Number.NaN,
     waitP50: percentile(waits, 50),
     waitP99: percentile(waits, 99),
+    waitMax: waits.length > 0 ? waits.reduce((a, b) => Math.max(a, b)) : Number.NaN,
+    workerMin: runs.length > 0 ? Math.min(...counts) / runs.length : Number.NaN,
+    workerMax: runs.length > 0 ? Math.max(...counts) / runs.length : Number.NaN,
     fairness: jain(counts),
     handoffP50: percentile(handoffs, 50),
     handoffP99: percentile(handoffs, 99),

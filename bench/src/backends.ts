@@ -8,7 +8,7 @@ import { MONGO_GROUP, mongoJavaImpls, mongoPeersAndFloor } from "./impls/mongo.j
 import { MYSQL_GROUP, mysqlFloor } from "./impls/mysql.js";
 import { POSTGRES_GROUP, postgresPeersAndFloor } from "./impls/postgres.js";
 import { providerImpl } from "./impls/provider.js";
-import { REDLOCK_GROUP, redisPeersAndFloors, SINGLE_GROUP } from "./impls/redis.js";
+import { CLUSTER_GROUP, REDLOCK_GROUP, redisPeersAndFloors, SINGLE_GROUP } from "./impls/redis.js";
 import { defineImpl, type ImplFactory } from "./impls/types.js";
 
 export const BACKENDS = ["memory", "redis", "mysql", "mongo", "mongo-java", "postgres"] as const;
@@ -18,6 +18,8 @@ export type Backend = (typeof BACKENDS)[number];
 export interface BackendUrls {
   redis?: string[];
   redisRedlock?: string[];
+  /** Startup nodes of a Redis Cluster (`redis://host:port`). */
+  redisCluster?: string[];
   mysql?: string;
   mongo?: string;
   /** mongo-java-server (mongodb 6 driver only). */
@@ -52,7 +54,7 @@ async function ours(backend: Backend, urls: BackendUrls): Promise<OursLookup> {
   const factories: ImplFactory[] = [];
   const missing: string[] = [];
   if (backend === "redis") {
-    const create = await load<{ url?: string; urls?: string[] }>(
+    const create = await load<{ url?: string; urls?: string[]; cluster?: string[] }>(
       "@locks/redis",
       "createRedisLockProvider",
     );
@@ -81,6 +83,21 @@ async function ours(backend: Backend, urls: BackendUrls): Promise<OursLookup> {
               settings: "defaults (ttl 30 s, autoExtend, quorum 2 of 3)",
             },
             async () => providerImpl(create({ urls: three })),
+          ),
+        );
+      }
+      const cluster = urls.redisCluster;
+      if (cluster) {
+        const nodes = cluster.map((url) => new URL(url).host);
+        factories.push(
+          defineImpl(
+            {
+              id: "@locks/redis (Cluster)",
+              role: "ours",
+              group: CLUSTER_GROUP,
+              settings: "defaults (ttl 30 s, autoExtend, pub/sub wake-up + polling fallback)",
+            },
+            async () => providerImpl(create({ cluster: nodes })),
           ),
         );
       }

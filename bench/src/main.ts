@@ -124,7 +124,12 @@ async function main(): Promise<number> {
           } catch (error) {
             result.missing.push(`Redlock (3 servers): ${String(error)}`);
           }
-          result.servers = `${single.version} (${single.mode}${urls.redisRedlock ? "; Redlock: 3 more" : ""})`;
+          try {
+            urls.redisCluster = (await servers.redisCluster()).urls;
+          } catch (error) {
+            result.missing.push(`Redis Cluster: ${String(error)}`);
+          }
+          result.servers = `${single.version} (${single.mode}${urls.redisRedlock ? "; Redlock: 3 more" : ""}${urls.redisCluster ? "; a Cluster of 3 masters" : ""})`;
         } else if (backend === "mysql") {
           const info = await servers.mysql();
           urls.mysql = info.urls[0]!;

@@ -8,7 +8,7 @@ export interface Plan {
   parallelMs: number;
   parallelKeys: number;
   /** Scenario 3: configurations, measured rounds and length of each run, ms. */
-  contendedConfigs: Array<{ workers: number; processes: 1 | 2 }>;
+  contendedConfigs: ContendedConfig[];
   contendedRounds: number;
   contendedMs: number;
   contendedWarmupMs: number;
@@ -18,6 +18,17 @@ export interface Plan {
   stepTimeoutMs: number;
 }
 
+/**
+ * One setting of scenario 3: `workers` spread evenly over `processes`; with `nodes: "own"` every
+ * worker has its own provider (or client and lock instance): many nodes, the normal deployment.
+ * With `"shared"` the workers of a process share one.
+ */
+export interface ContendedConfig {
+  workers: number;
+  processes: 1 | 2 | 4;
+  nodes: "own" | "shared";
+}
+
 export const FULL: Plan = {
   sequentialRounds: 6,
   sequentialOps: 500,
@@ -25,10 +36,12 @@ export const FULL: Plan = {
   parallelMs: 1_000,
   parallelKeys: 64,
   contendedConfigs: [
-    { workers: 4, processes: 1 },
-    { workers: 16, processes: 1 },
-    { workers: 64, processes: 1 },
-    { workers: 16, processes: 2 },
+    { workers: 16, processes: 1, nodes: "own" },
+    { workers: 16, processes: 4, nodes: "own" },
+    { workers: 4, processes: 1, nodes: "shared" },
+    { workers: 16, processes: 1, nodes: "shared" },
+    { workers: 64, processes: 1, nodes: "shared" },
+    { workers: 16, processes: 2, nodes: "shared" },
   ],
   contendedRounds: 3,
   contendedMs: 1_500,
@@ -44,8 +57,10 @@ export const QUICK: Plan = {
   parallelMs: 150,
   parallelKeys: 64,
   contendedConfigs: [
-    { workers: 16, processes: 1 },
-    { workers: 16, processes: 2 },
+    { workers: 16, processes: 1, nodes: "own" },
+    { workers: 16, processes: 4, nodes: "own" },
+    { workers: 16, processes: 1, nodes: "shared" },
+    { workers: 16, processes: 2, nodes: "shared" },
   ],
   contendedRounds: 1,
   contendedMs: 300,
@@ -54,6 +69,16 @@ export const QUICK: Plan = {
   stepTimeoutMs: 20_000,
 };
 
-export function configLabel(config: { workers: number; processes: number }): string {
+export function configLabel(config: ContendedConfig): string {
+  if (config.nodes === "own") {
+    return config.processes === 1
+      ? `${config.workers} own providers, 1 process`
+      : `${config.processes} processes × ${config.workers / config.processes} own providers`;
+  }
   return `${config.workers} workers, ${config.processes} process${config.processes > 1 ? "es" : ""}`;
+}
+
+/** Whether a row's configuration label is a many-nodes setting (each worker its own provider). */
+export function isOwnProviders(label: string | undefined): boolean {
+  return label?.includes("own providers") ?? false;
 }

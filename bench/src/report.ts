@@ -1,4 +1,5 @@
 /** Renders results as Markdown tables (stdout, latest.md) and an SVG chart (latest.svg). */
+import { isOwnProviders } from "./plan.js";
 import type { BackendResult, Results, Row, ScenarioResult } from "./results.js";
 
 const num = (value: number | undefined, digits?: number): string => {
@@ -36,7 +37,12 @@ function columns(scenario: ScenarioResult): Column[] {
       { title: "CS/s", cell: m("sectionsPerSec") },
       { title: "wait p50 ms", cell: m("waitP50Ms") },
       { title: "wait p99 ms", cell: m("waitP99Ms") },
+      { title: "wait max ms", cell: m("waitMaxMs") },
       { title: "fairness", cell: m("fairness", 3) },
+      {
+        title: "CS per worker min–max",
+        cell: (row) => `${num(row.metrics.workerMin, 0)}–${num(row.metrics.workerMax, 0)}`,
+      },
     ],
     handoff: [
       { title: "p50 ms", cell: m("handoffP50Ms") },
@@ -78,14 +84,41 @@ function columns(scenario: ScenarioResult): Column[] {
   ];
 }
 
-export function scenarioTable(scenario: ScenarioResult): string {
+export function scenarioTable(scenario: ScenarioResult, rows = scenario.rows): string {
   const cols = columns(scenario);
   const lines = [
     `| ${cols.map((c) => c.title).join(" | ")} |`,
     `|${cols.map(() => "---").join("|")}|`,
-    ...scenario.rows.map((row) => `| ${cols.map((c) => c.cell(row)).join(" | ")} |`),
+    ...rows.map((row) => `| ${cols.map((c) => c.cell(row)).join(" | ")} |`),
   ];
   return lines.join("\n");
+}
+
+/**
+ * Scenarios 3 and 4 as two tables: first the many-nodes settings (each worker its own provider,
+ * the normal deployment), then the workers of a process sharing one provider.
+ */
+function contendedTables(scenario: ScenarioResult): string[] {
+  const own = scenario.rows.filter((row) => isOwnProviders(row.config));
+  const shared = scenario.rows.filter((row) => !isOwnProviders(row.config));
+  const out: string[] = [];
+  if (own.length > 0) {
+    out.push(
+      "",
+      `#### ${scenario.title} — each worker its own provider`,
+      "",
+      scenarioTable(scenario, own),
+    );
+  }
+  if (shared.length > 0) {
+    out.push(
+      "",
+      `#### ${scenario.title} — one provider shared by a process's workers`,
+      "",
+      scenarioTable(scenario, shared),
+    );
+  }
+  return out;
 }
 
 export function markdown(results: Results): string {
@@ -100,7 +133,11 @@ export function markdown(results: Results): string {
     if (backend.skipped) out.push("", `Skipped: ${backend.skipped}`);
     for (const missing of backend.missing) out.push("", `Not measured: ${missing}`);
     for (const scenario of backend.scenarios) {
-      out.push("", `#### ${scenario.title}`, "", scenarioTable(scenario));
+      if (scenario.id === "contended" || scenario.id === "handoff") {
+        out.push(...contendedTables(scenario));
+      } else {
+        out.push("", `#### ${scenario.title}`, "", scenarioTable(scenario));
+      }
     }
   }
   const settings = new Map<string, string>();
@@ -194,7 +231,7 @@ function panel(
 }
 
 /** Chart of scenarios 1, 3 (16 workers, 1 process) and 4 (same runs). */
-export function svg(results: Results, config = "16 workers, 1 process"): string {
+export function svg(results: Results, config = "16 own providers, 1 process"): string {
   const width = 900;
   const m = results.machine;
   let y = 44;

@@ -5,9 +5,16 @@ import { analyseContended } from "./analysis.js";
 import type { Backend, BackendUrls } from "./backends.js";
 import { clock } from "./clock.js";
 import type { ImplFactory, LockImpl } from "./impls/types.js";
-import { configLabel, type Plan } from "./plan.js";
+import { type ContendedConfig, configLabel, type Plan } from "./plan.js";
 import type { BackendResult, Row } from "./results.js";
-import { type ContendedRun, contended, heapPerLock, parallel, sequential } from "./scenarios.js";
+import {
+  type ContendedRun,
+  contended,
+  heapPerLock,
+  parallel,
+  sequential,
+  warmUp,
+} from "./scenarios.js";
 import { mean, median, percentile } from "./stats.js";
 
 /** Progress lines go to stderr so that stdout carries only the tables. */
@@ -152,27 +159,34 @@ export async function runBackend(
     const waiting = impls.filter((impl) => impl.traits.waits !== false);
     const contendedRows: Row[] = [];
     const handoffRows: Row[] = [];
-    let agent: Agent | undefined;
-    const needsAgent =
-      plan.contendedConfigs.some((c) => c.processes > 1) &&
-      waiting.some((impl) => impl.traits.distributed !== false);
-    if (needsAgent) {
-      try {
-        agent = new Agent();
+    const agents: Agent[] = [];
+    const extraProcesses = waiting.some((impl) => impl.traits.distributed !== false)
+      ? Math.max(1, ...plan.contendedConfigs.map((c) => c.processes)) - 1
+      : 0;
+    try {
+      for (let i = 0; i < extraProcesses; i++) {
+        const agent = new Agent();
+        agents.push(agent);
         const reply = await agent.call({ type: "init", backend, urls }, plan.stepTimeoutMs);
         if (reply.type === "error") throw new Error(reply.message);
-      } catch (error) {
-        log(`  ! second process unavailable: ${errorText(error)}`);
-        agent?.kill();
-        agent = undefined;
       }
+    } catch (error) {
+      log(`  ! other processes unavailable: ${errorText(error)}`);
+      for (const agent of agents.splice(0)) agent.kill();
     }
+    const factoryOf = (impl: LockImpl) => factories.find((f) => f.id === impl.id)!;
     try {
       if (plan.contendedWarmupMs > 0) {
         for (const impl of waiting) {
           if (broken.has(impl.id)) continue;
           await bounded(
-            contended(impl, keyOf(impl, "warm"), 16, 0, clock(), plan.contendedWarmupMs),
+            contended(
+              Array(16).fill(impl),
+              keyOf(impl, "warm"),
+              0,
+              clock(),
+              plan.contendedWarmupMs,
+            ),
             plan.stepTimeoutMs,
             impl.id,
           ).catch((error: unknown) => fail(impl, error));
@@ -189,7 +203,15 @@ export async function runBackend(
             const key = keyOf(impl, "cont", config.workers, config.processes, round);
             try {
               const parts = await bounded(
-                contendedRun(impl, key, config, plan.contendedMs, agent, plan.stepTimeoutMs),
+                contendedRun(
+                  impl,
+                  factoryOf(impl),
+                  key,
+                  config,
+                  plan.contendedMs,
+                  agents,
+                  plan.stepTimeoutMs,
+                ),
                 plan.stepTimeoutMs,
                 impl.id,
               );
@@ -212,6 +234,9 @@ export async function runBackend(
               sectionsPerSec: figures.sectionsPerSec,
               waitP50Ms: figures.waitP50,
               waitP99Ms: figures.waitP99,
+              waitMaxMs: figures.waitMax,
+              workerMin: figures.workerMin,
+              workerMax: figures.workerMax,
               fairness: figures.fairness,
               sections: figures.sections,
               overlaps: figures.overlaps,
@@ -235,7 +260,7 @@ export async function runBackend(
         }
       }
     } finally {
-      await agent?.close();
+      await Promise.allSettled(agents.map((agent) => agent.close()));
     }
     result.scenarios.push(
       {
@@ -281,40 +306,60 @@ export async function runBackend(
   }
 }
 
-/** One contended run: all workers here, or half here and half in the agent process. */
+/**
+ * One contended run: the workers spread evenly over this process and `config.processes − 1`
+ * agents, sharing one instance per process or (`nodes: "own"`) each on its own instance.
+ */
 async function contendedRun(
   impl: LockImpl,
+  factory: ImplFactory,
   key: string,
-  config: { workers: number; processes: number },
+  config: ContendedConfig,
   durationMs: number,
-  agent: Agent | undefined,
+  agents: readonly Agent[],
   timeoutMs: number,
 ): Promise<ContendedRun[]> {
-  if (config.processes === 1) {
-    return [await contended(impl, key, config.workers, 0, clock() + 5, durationMs)];
-  }
-  if (!agent) throw new Error("no second process");
-  const prepared = await agent.call({ type: "prepare", implId: impl.id }, timeoutMs);
-  if (prepared.type === "error") throw new Error(prepared.message);
-  const here = Math.ceil(config.workers / 2);
-  const startAt = clock() + 50;
-  const [local, remote] = await Promise.all([
-    contended(impl, key, here, 0, startAt, durationMs),
-    agent.call(
-      {
-        type: "run",
-        implId: impl.id,
-        key,
-        workers: config.workers - here,
-        firstWorker: here,
-        startAt,
-        durationMs,
-      },
+  const own = config.nodes === "own";
+  const perProcess = config.workers / config.processes;
+  const remote = agents.slice(0, config.processes - 1);
+  if (remote.length < config.processes - 1) throw new Error("not enough other processes");
+  for (const agent of remote) {
+    const prepared = await agent.call(
+      { type: "prepare", implId: impl.id, ...(own ? { ownInstances: perProcess } : {}) },
       timeoutMs,
-    ),
-  ]);
-  if (remote.type !== "result") {
-    throw new Error(remote.type === "error" ? remote.message : "unexpected agent reply");
+    );
+    if (prepared.type === "error") throw new Error(prepared.message);
   }
-  return [local, remote.run];
+  const local = own
+    ? await Promise.all(Array.from({ length: perProcess }, () => factory.create()))
+    : Array<LockImpl>(perProcess).fill(impl);
+  try {
+    if (own) await warmUp(local, key);
+    const startAt = clock() + (config.processes > 1 ? 50 : 5);
+    const [here, ...there] = await Promise.all([
+      contended(local, key, 0, startAt, durationMs),
+      ...remote.map(async (agent, index) => {
+        const reply = await agent.call(
+          {
+            type: "run",
+            implId: impl.id,
+            key,
+            workers: perProcess,
+            own,
+            firstWorker: (index + 1) * perProcess,
+            startAt,
+            durationMs,
+          },
+          timeoutMs,
+        );
+        if (reply.type !== "result") {
+          throw new Error(reply.type === "error" ? reply.message : "unexpected agent reply");
+        }
+        return reply.run;
+      }),
+    ]);
+    return [here!, ...there];
+  } finally {
+    if (own) await Promise.allSettled(local.map((instance) => instance.close()));
+  }
 }

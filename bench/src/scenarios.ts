@@ -68,19 +68,34 @@ export interface ContendedRun {
   stragglers: number;
 }
 
+/**
+ * Connects fresh instances before a timed run: one acquire + release each on its own key, so that
+ * connection set-up (and for a Cluster, slot discovery) is not counted as waiting.
+ */
+export async function warmUp(impls: readonly LockImpl[], key: string): Promise<void> {
+  const signal = new AbortController().signal;
+  await Promise.all(
+    impls.map(async (impl, i) => {
+      const held = await impl.acquire(`${key}:warm:${i}`, signal);
+      await held.release();
+    }),
+  );
+}
+
 /** Timing of the worker loop of scenario 3, in milliseconds. */
 export const HOLD_MS = 1;
 export const THINK_MIN_MS = 1;
 export const THINK_MAX_MS = 3;
 
 /**
- * Scenario 3 in one process: `workers` loops on one key from `startAt` for `durationMs`, each
- * waiting for the lock, holding it ~1 ms, releasing, then thinking 1–3 ms.
+ * Scenario 3 in one process: one loop per entry of `impls` (the same instance repeated when the
+ * workers share a provider, one instance each when every worker is its own node) on one key from
+ * `startAt` for `durationMs`, each waiting for the lock, holding it ~1 ms, releasing, then
+ * thinking 1–3 ms.
  */
 export async function contended(
-  impl: LockImpl,
+  impls: readonly LockImpl[],
   key: string,
-  workers: number,
   firstWorker: number,
   startAt: number,
   durationMs: number,
@@ -98,7 +113,7 @@ export async function contended(
     Math.max(0, end - clock()),
   );
 
-  const loop = async (worker: number) => {
+  const loop = async (worker: number, impl: LockImpl) => {
     while (!controller.signal.aborted) {
       const waitStart = clock();
       waiting.set(worker, waitStart);
@@ -129,9 +144,9 @@ export async function contended(
     }
   };
 
-  let running = workers;
-  const all = Array.from({ length: workers }, (_, i) =>
-    loop(firstWorker + i).finally(() => {
+  let running = impls.length;
+  const all = impls.map((impl, i) =>
+    loop(firstWorker + i, impl).finally(() => {
       running--;
     }),
   );

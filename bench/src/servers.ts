@@ -1,7 +1,7 @@
 /**
  * The servers a benchmark runs against, through `@locks/testing`: URLs from the environment
- * (`LOCKS_REDIS_URL`, `LOCKS_REDIS_URLS` for Redlock, `LOCKS_MYSQL_URL`, `LOCKS_MONGO_URL`,
- * `LOCKS_POSTGRES_URL`) when
+ * (`LOCKS_REDIS_URL`, `LOCKS_REDIS_URLS` for Redlock, `LOCKS_REDIS_CLUSTER_URLS`,
+ * `LOCKS_MYSQL_URL`, `LOCKS_MONGO_URL`, `LOCKS_POSTGRES_URL`) when
  * set, else locally installed binaries on free loopback ports in temp dirs. Unlike the tests,
  * the bench does not pick containers by itself (set `LOCKS_TEST_MODE=container` to ask for
  * them): a container's port forwarding adds latency that belongs to no lock library.
@@ -25,6 +25,7 @@ export interface ServerInfo {
 const ENV_URL = {
   redis: "LOCKS_REDIS_URL",
   redisServers: "LOCKS_REDIS_URLS",
+  redisCluster: "LOCKS_REDIS_CLUSTER_URLS",
   mysql: "LOCKS_MYSQL_URL",
   mongo: "LOCKS_MONGO_URL",
   mongoJava: "LOCKS_MONGO_JAVA_URL",
@@ -64,6 +65,14 @@ export class Servers {
       return `Redis ${/redis_version:(\S+)/.exec(info)?.[1] ?? "?"}`;
     });
     return { urls, mode: found[0]!.mode, version };
+  }
+
+  /** A Redis Cluster (three masters); `urls` are its startup nodes. */
+  async redisCluster(): Promise<ServerInfo> {
+    const servers = this.servers(ENV_URL.redisCluster);
+    const found = await servers.redisCluster();
+    if (!found) throw new Error(servers.unavailableReason("redis-cluster") ?? "no Redis Cluster");
+    return { urls: found.nodes.map((node) => node.url), mode: found.mode, version: "Cluster" };
   }
 
   async mysql(): Promise<ServerInfo> {

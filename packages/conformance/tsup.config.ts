@@ -1,10 +1,10 @@
 import { defineConfig } from "tsup";
 
 export default defineConfig({
-  // `child` and `paused-child` are the entries of the processes forked by the cross-process and
-  // paused-holder scenarios; they must sit next to the index in dist/ because the parent locates
+  // `child`, `paused-child` and `queued-child-entry` are the entries of the processes forked by
+  // the cross-process, paused-holder and fairness scenarios; they must sit next to the index in dist/ because the parent locates
   // them relative to its own module URL.
-  entry: ["src/index.ts", "src/child.ts", "src/paused-child.ts"],
+  entry: ["src/index.ts", "src/child.ts", "src/paused-child.ts", "src/queued-child-entry.ts"],
   // ESM only, deliberately: vitest 4 refuses to be loaded with require() ("Vitest cannot be
   // imported in a CommonJS module"), so a CommonJS build of a vitest suite could never run.
   format: ["esm"],

@@ -265,4 +265,7 @@ export function redisPeersAndFloors(single: string[], three: string[] | undefine
   return factories;
 }
 
+/** Our provider on a Redis Cluster: no peer library or floor runs there. */
+export const CLUSTER_GROUP = "Cluster (3 masters)";
+
 export { REDLOCK as REDLOCK_GROUP, SINGLE as SINGLE_GROUP };

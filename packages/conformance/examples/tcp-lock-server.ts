@@ -11,12 +11,15 @@ import { MemoryLockStore } from "@locks/core";
 /** One request line. `client` (in `hello`) names the provider, so that faults can target it. */
 export type Request =
   | { id: number; op: "hello"; client: string }
-  | { id: number; op: "acquire"; key: string; ttl: number }
+  | { id: number; op: "acquire"; key: string; ttl: number; waiter?: { id: string; ttl: number } }
+  | { id: number; op: "leave"; key: string; waiter: string }
   | { id: number; op: "extend" | "release"; key: string; token: string; ttl?: number }
   | { id: number; op: "subscribe" | "unsubscribe"; key: string };
 
 /** One reply line: the answer to request `id`, or a pushed release event. */
-export type Reply = { id: number; result: unknown } | { event: "released"; key: string };
+export type Reply =
+  | { id: number; result: unknown }
+  | { event: "released"; key: string; next?: string };
 
 /** Calls `handle` with each newline-delimited line that arrives on `socket`. */
 export function onLines(socket: Socket, handle: (line: string) => void): void {
@@ -38,7 +41,6 @@ const REFUSE_AFTER_DROP = 300;
 
 /** The server side; lives in the test process. */
 export class TcpLockServer {
-  private readonly store = new MemoryLockStore();
   private readonly keys = new Set<string>();
   private readonly clients = new Map<string, Set<Socket>>();
   private readonly sockets = new Set<Socket>();
@@ -47,13 +49,16 @@ export class TcpLockServer {
   private readonly refused = new Map<string, number>();
   private paused: Promise<void> | undefined;
 
-  private constructor(private readonly server: Server) {}
+  private constructor(
+    private readonly server: Server,
+    private readonly store: MemoryLockStore,
+  ) {}
 
-  /** Starts a server on a free loopback port. */
-  static async start(): Promise<TcpLockServer> {
+  /** Starts a server on a free loopback port, keeping its locks (and queues) in `store`. */
+  static async start(store = new MemoryLockStore()): Promise<TcpLockServer> {
     let instance!: TcpLockServer;
     const server = createServer((socket) => instance.accept(socket));
-    instance = new TcpLockServer(server);
+    instance = new TcpLockServer(server, store);
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     return instance;
   }
@@ -160,8 +165,11 @@ export class TcpLockServer {
         return true;
       case "acquire": {
         this.keys.add(request.key);
-        return this.store.tryAcquire(request.key, request.ttl) ?? null;
+        return this.store.tryAcquire(request.key, request.ttl, request.waiter) ?? null;
       }
+      case "leave":
+        this.store.leaveQueue(request.key, request.waiter);
+        return true;
       case "extend":
         return this.store.extend(request.key, request.token, request.ttl ?? 0);
       case "release":
@@ -171,7 +179,7 @@ export class TcpLockServer {
           const key = request.key;
           subscriptions.set(
             key,
-            this.store.onReleased(key, () => send({ event: "released", key })),
+            this.store.onReleased(key, (next) => send({ event: "released", key, next })),
           );
         }
         return true;

@@ -18,13 +18,14 @@ import {
   createLockProvider,
   type ExtendResult,
   type LockBackend,
+  type WaiterEntry,
 } from "@locks/core/backend";
 import { onLines, type Reply } from "./tcp-lock-server.js";
 
 /**
  * The "driver": one connection, re-opened on demand after it dies, requests answered in order.
  * Like real drivers it is an `EventEmitter` that emits `'error'` when its connection fails and
- * `'released'` (key) for pushed notifications.
+ * `'released'` (key, next waiter) for pushed notifications.
  */
 export class TcpLockClient extends EventEmitter {
   /** Identifies this client to the server (fault hooks target a provider by it). */
@@ -87,7 +88,7 @@ export class TcpLockClient extends EventEmitter {
     });
     onLines(socket, (line) => {
       const reply = JSON.parse(line) as Reply;
-      if ("event" in reply) this.emit("released", reply.key);
+      if ("event" in reply) this.emit("released", reply.key, reply.next);
       else {
         this.pending.get(reply.id)?.resolve(reply.result);
         this.pending.delete(reply.id);
@@ -118,15 +119,22 @@ export class TcpLockClient extends EventEmitter {
 export class TemplateBackend implements LockBackend {
   readonly name = "template";
   // What the backend guarantees; each capability switches core behaviour and suite scenarios.
-  readonly capabilities = { fencing: true, leases: true, distributed: true, notifications: true };
+  // `fairness`: the server keeps a FIFO of waiting nodes per key (tryAcquire's `waiter`).
+  readonly capabilities = {
+    fencing: true,
+    leases: true,
+    distributed: true,
+    notifications: true,
+    fairness: true,
+  };
   // Polling between notifications: notifications are hints, polling is the safety net.
   readonly waitTuning = { minDelay: 5, maxDelay: 200 };
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<(next?: string) => void>>();
 
   constructor(readonly client: TcpLockClient) {
     this.watchDriver();
-    client.on("released", (key: string) => {
-      for (const listener of this.listeners.get(key) ?? []) listener();
+    client.on("released", (key: string, next?: string) => {
+      for (const listener of this.listeners.get(key) ?? []) listener(next);
     });
   }
 
@@ -144,9 +152,15 @@ export class TemplateBackend implements LockBackend {
    * One attempt, never a wait: the lease, or `undefined` when someone else holds the key. Throw
    * when the backend failed. Core also calls this while this same provider holds the key (a
    * `tryAcquire()` with timeout 0), so a server that is re-entrant per session must refuse it.
+   * With `waiter` (a waiting node), the server grants only to the oldest live waiter and queues
+   * (or refreshes) the others; without, it never grants while someone is queued.
    */
-  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
-    const granted = (await this.client.request({ op: "acquire", key, ttl })) as {
+  async tryAcquire(
+    key: string,
+    ttl: number,
+    waiter?: WaiterEntry,
+  ): Promise<BackendLease | undefined> {
+    const granted = (await this.client.request({ op: "acquire", key, ttl, waiter })) as {
       token: string;
       fencingToken: string;
     } | null;
@@ -181,8 +195,16 @@ export class TemplateBackend implements LockBackend {
     );
   }
 
-  /** Resolves once the subscription is active, so that no release after it is missed. */
-  async onReleased(key: string, listener: () => void): Promise<() => void> {
+  /** Removes a waiter's queue entry at once (its wait ended without a grant). */
+  async leaveQueue(key: string, waiterId: string): Promise<void> {
+    await this.client.request({ op: "leave", key, waiter: waiterId });
+  }
+
+  /**
+   * Resolves once the subscription is active, so that no release after it is missed. The
+   * listener gets the queue head's waiter id, so that only that node attempts.
+   */
+  async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
     let set = this.listeners.get(key);
     if (!set) {
       set = new Set();

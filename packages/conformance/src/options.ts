@@ -88,4 +88,9 @@ export interface DescribeLockProviderOptions {
    * confidence needs.
    */
   contentionScale?: number;
+  /**
+   * The providers' queue entry ttl (ms, `wait.queueEntryTtl`): the fairness scenarios bound the
+   * delay a waiter killed in the queue may cause by it. Default 3_000 (core's default).
+   */
+  queueEntryTtl?: number;
 }

@@ -6,6 +6,8 @@ export const SKIP = {
     "capabilities.fencing is false: no tokens for the oracle (the history checker still ran)",
   notDistributed:
     "capabilities.distributed is false: providers in separate processes do not share locks",
+  noFairness:
+    "capabilities.fairness is false: waiters on different providers race, no server-side queue",
   noChild: "options.child is not provided: no recipe to build a provider in a child process",
   /** The reason for a missing fault hook. */
   noHook: (hook: string) => `faults.${hook} is not provided`,

@@ -1,6 +1,7 @@
 import { attemptOnce, type Grant, graceOnAbort, releaseLate, usableGrant } from "./attempt.js";
 import { Backoff } from "./backoff.js";
 import { LockProviderClosedError } from "./errors.js";
+import { fairWait } from "./fair-wait.js";
 import type { KeyQueue, Ticket } from "./key-queue.js";
 import type { LockBackend, WaitTuning } from "./lock-backend.js";
 import { now } from "./monotonic.js";
@@ -71,6 +72,7 @@ export async function obtainLease(ctx: WaitContext, request: WaitRequest): Promi
 class Wait {
   private readonly backend: LockBackend;
   private readonly backoff: Backoff;
+  private readonly tuning: WaitTuning;
   private readonly deadline: number;
   /** The transient error of the latest attempt, cleared when an attempt gets an answer. */
   private lastError: unknown;
@@ -83,6 +85,7 @@ class Wait {
   ) {
     this.backend = ctx.backend;
     this.backoff = new Backoff(ctx.tuning);
+    this.tuning = ctx.tuning;
     this.deadline = request.started + request.timeout;
   }
 
@@ -137,20 +140,26 @@ class Wait {
   async pollAndListen(): Promise<WaitOutcome> {
     const { key, ttl, signal } = this.request;
     const { backend, queue, ticket } = this;
+    // Fair backends: this wait's entry in the server-side queue (only the local head attempts).
+    const fair = fairWait(backend, key, this.tuning.queueEntryTtl);
     let unsubscribe: (() => void) | undefined;
+    let granted = false;
     try {
       for (;;) {
         ticket.takeWake();
         try {
           if (queue.held === 0) {
-            const grant = await attemptOnce(backend, key, ttl, this.left(), signal);
+            const grant = await attemptOnce(backend, key, ttl, this.left(), signal, fair?.entry);
+            granted = grant !== undefined;
             if (grant) return { grant };
             this.lastError = undefined;
           }
           if (this.left() <= 0) return { lastError: this.lastError };
           if (unsubscribe === undefined && backend.onReleased && queue.held === 0) {
             const subscribed = await settleFirst(
-              backend.onReleased(key, () => ticket.wake()),
+              backend.onReleased(key, (next) => {
+                if (!fair || fair.concerns(next)) ticket.wake();
+              }),
               [signal],
               this.left(),
               (stop) => stop(),
@@ -163,9 +172,11 @@ class Wait {
           this.keepWaitingAfter(error);
           if (this.left() <= 0) return { lastError: this.lastError };
         }
-        if (await this.sleep(Math.min(this.backoff.next(), this.left()))) this.backoff.reset();
+        const pause = Math.min(this.backoff.next(), this.left(), fair?.maxSleep ?? Infinity);
+        if (await this.sleep(pause)) this.backoff.reset();
       }
     } finally {
+      if (fair && !granted) await fair.leave();
       unsubscribe?.();
     }
   }

@@ -1,4 +1,4 @@
-import type { BackendLease, LockBackend } from "./lock-backend.js";
+import type { BackendLease, LockBackend, WaiterEntry } from "./lock-backend.js";
 import { now } from "./monotonic.js";
 import { settleFirst, TIMED_OUT } from "./race.js";
 
@@ -46,9 +46,10 @@ export async function attemptOnce(
   ttl: number,
   ms: number,
   signal: AbortSignal,
+  waiter?: WaiterEntry,
 ): Promise<Grant | undefined> {
   const sentAt = now();
-  const pending = backend.tryAcquire(key, ttl);
+  const pending = waiter ? backend.tryAcquire(key, ttl, waiter) : backend.tryAcquire(key, ttl);
   let lease: BackendLease | undefined | typeof TIMED_OUT;
   try {
     lease = await settleFirst(pending, [signal], ms);

@@ -4,7 +4,13 @@
  */
 
 export { backendKey } from "./backend-key.js";
-export type { BackendLease, ExtendResult, LockBackend, WaitTuning } from "./lock-backend.js";
+export type {
+  BackendLease,
+  ExtendResult,
+  LockBackend,
+  WaiterEntry,
+  WaitTuning,
+} from "./lock-backend.js";
 export {
   BackendLockProvider,
   createLockProvider,

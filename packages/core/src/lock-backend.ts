@@ -36,6 +36,23 @@ export interface WaitTuning {
   minDelay: number;
   /** Longest delay between attempts, in milliseconds (delays double up to this, with jitter). */
   maxDelay: number;
+  /**
+   * Fair backends: how long (ms) a waiter's entry in the server-side queue lives unless renewed.
+   * A waiting node renews it on every attempt, at least every third of it; a node that dies while
+   * queued stops blocking the others after at most this long (plus one polling interval).
+   */
+  queueEntryTtl: number;
+}
+
+/**
+ * A waiting node's entry in a fair backend's queue (see `LockCapabilities.fairness`). Core makes
+ * one per wait, on the provider's local queue head, and passes it with every attempt.
+ */
+export interface WaiterEntry {
+  /** Random id of this wait, unique across nodes. */
+  readonly id: string;
+  /** Milliseconds the entry lives on the server unless refreshed by the next attempt. */
+  readonly ttl: number;
 }
 
 /**
@@ -59,8 +76,18 @@ export interface LockBackend {
    */
   readonly validateInterval?: number;
 
-  /** One attempt: returns the lease, or `undefined` when someone else holds the key. */
-  tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined>;
+  /**
+   * One attempt: returns the lease, or `undefined` when someone else holds the key.
+   *
+   * Fair backends (`capabilities.fairness`): with `waiter`, grants only if the key is free and no
+   * live queue entry older than this waiter's exists, otherwise adds (or refreshes to
+   * `waiter.ttl`) the waiter's entry; a grant removes the waiter's own entry. Without `waiter`
+   * (`tryAcquire()`), grants only if the key is free and nobody is queued, and never queues.
+   */
+  tryAcquire(key: string, ttl: number, waiter?: WaiterEntry): Promise<BackendLease | undefined>;
+
+  /** Fair backends: removes `waiterId`'s queue entry at once (its wait ended without a grant). */
+  leaveQueue?(key: string, waiterId: string): Promise<void>;
 
   /**
    * Optional native blocking wait (e.g. MySQL `GET_LOCK(name, timeout)`): resolves the lease, or
@@ -98,9 +125,10 @@ export interface LockBackend {
   /**
    * Optional: calls `listener` when `key` is probably free (released, expired). Resolves, with an
    * unsubscribe function, once the subscription is active, so that a release after it resolves is
-   * never missed. Notifications are hints; core still polls as a fallback.
+   * never missed. Notifications are hints; core still polls as a fallback. A fair backend passes
+   * `next`, the id of the waiter at the head of its queue, so that only that node attempts.
    */
-  onReleased?(key: string, listener: () => void): Promise<() => void>;
+  onReleased?(key: string, listener: (next?: string) => void): Promise<() => void>;
 
   /**
    * Optional: watches a held lease for loss detected out of band (its connection died).

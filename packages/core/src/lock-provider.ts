@@ -1,5 +1,6 @@
 import { backendKey, checkPrefix } from "./backend-key.js";
 import { LockTimeoutError } from "./errors.js";
+import { DEFAULT_QUEUE_ENTRY_TTL } from "./fair-wait.js";
 import type { LockBackend, WaitTuning } from "./lock-backend.js";
 import { LockEngine, type LockSettings } from "./lock-engine.js";
 import type {
@@ -30,7 +31,11 @@ export interface LockProviderOptions {
   wait?: Partial<WaitTuning>;
 }
 
-const DEFAULT_WAIT: WaitTuning = { minDelay: 10, maxDelay: 500 };
+const DEFAULT_WAIT: WaitTuning = {
+  minDelay: 10,
+  maxDelay: 500,
+  queueEntryTtl: DEFAULT_QUEUE_ENTRY_TTL,
+};
 
 /**
  * A provider built from a {@link LockBackend}: all waiting, renewal, the lost signal, validation and
@@ -55,6 +60,7 @@ export class BackendLockProvider implements LockProvider {
     const wait = { ...DEFAULT_WAIT, ...backend.waitTuning, ...options.wait };
     checkDuration(wait.minDelay, "wait.minDelay");
     checkDuration(wait.maxDelay, "wait.maxDelay");
+    checkDuration(wait.queueEntryTtl, "wait.queueEntryTtl");
     if (wait.maxDelay < wait.minDelay)
       throw new RangeError("wait.maxDelay must be >= wait.minDelay");
     this.engine = new LockEngine(backend, wait);

@@ -1,4 +1,4 @@
-import type { BackendLease, ExtendResult, LockBackend } from "./lock-backend.js";
+import type { BackendLease, ExtendResult, LockBackend, WaiterEntry } from "./lock-backend.js";
 import { BackendLockProvider, type LockProviderOptions } from "./lock-provider.js";
 import { MemoryLockStore } from "./memory-store.js";
 
@@ -15,13 +15,18 @@ class MemoryBackend implements LockBackend {
     leases: true,
     distributed: false,
     notifications: true,
+    fairness: true,
   } as const;
   readonly waitTuning = { minDelay: 50, maxDelay: 1_000 };
 
   constructor(readonly store: MemoryLockStore) {}
 
-  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
-    const granted = this.store.tryAcquire(key, ttl);
+  async tryAcquire(
+    key: string,
+    ttl: number,
+    waiter?: WaiterEntry,
+  ): Promise<BackendLease | undefined> {
+    const granted = this.store.tryAcquire(key, ttl, waiter);
     return granted && { key, ...granted };
   }
 
@@ -33,7 +38,11 @@ class MemoryBackend implements LockBackend {
     return this.store.release(lease.key, lease.token);
   }
 
-  async onReleased(key: string, listener: () => void): Promise<() => void> {
+  async leaveQueue(key: string, waiterId: string): Promise<void> {
+    this.store.leaveQueue(key, waiterId);
+  }
+
+  async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
     return this.store.onReleased(key, listener);
   }
 

@@ -25,12 +25,26 @@ export class MemoryLockStore {
    * emitter gives some names a meaning of their own (emitting `"error"` without a listener
    * throws; `"newListener"` fires on every subscription).
    */
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<(next?: string) => void>>();
+  /** Waiting nodes per key: waiter id → expiry (monotonic ms), in arrival order. */
+  private readonly queues = new Map<string, Map<string, number>>();
 
-  /** Grants `key` for `ttl` ms if free or expired. */
-  tryAcquire(key: string, ttl: number): { token: string; fencingToken: bigint } | undefined {
-    const current = this.live(key);
-    if (current) return undefined;
+  /**
+   * Grants `key` for `ttl` ms if free or expired and nobody waits ahead: with `waiter`, no live
+   * entry older than the waiter's; without, no live entry at all. A waiter that is not granted is
+   * queued (or its entry refreshed to `waiter.ttl` ms), keeping its place; a grant removes it.
+   */
+  tryAcquire(
+    key: string,
+    ttl: number,
+    waiter?: { readonly id: string; readonly ttl: number },
+  ): { token: string; fencingToken: bigint } | undefined {
+    const head = this.head(key);
+    if (this.live(key) || (head !== undefined && head !== waiter?.id)) {
+      if (waiter) this.enqueue(key, waiter.id, waiter.ttl);
+      return undefined;
+    }
+    if (waiter) this.dequeue(key, waiter.id);
     const token = randomUUID();
     const fencingToken = (this.fences.get(key) ?? 0n) + 1n;
     this.fences.set(key, fencingToken);
@@ -68,20 +82,33 @@ export class MemoryLockStore {
     return true;
   }
 
+  /** Removes `waiterId`'s queue entry; if it was the head of a free key, wakes the next one. */
+  leaveQueue(key: string, waiterId: string): void {
+    const wasHead = this.head(key) === waiterId;
+    this.dequeue(key, waiterId);
+    if (wasHead && !this.live(key)) this.announce(key);
+  }
+
+  /** Number of live queue entries of `key` (waiting nodes). */
+  queueLength(key: string): number {
+    this.head(key);
+    return this.queues.get(key)?.size ?? 0;
+  }
+
   /** Whether someone holds `key` now. */
   isLocked(key: string): boolean {
     return this.live(key) !== undefined;
   }
 
-  /** Calls `listener` whenever `key` is released or expires. */
-  onReleased(key: string, listener: () => void): () => void {
+  /** Calls `listener` whenever `key` is released or expires, with the queue head's waiter id. */
+  onReleased(key: string, listener: (next?: string) => void): () => void {
     let set = this.listeners.get(key);
     if (!set) {
       set = new Set();
       this.listeners.set(key, set);
     }
     // A wrapper per subscription, so that subscribing the same function twice needs two stops.
-    const entry = () => listener();
+    const entry = (next?: string) => listener(next);
     set.add(entry);
     const own = set;
     return () => {
@@ -102,8 +129,43 @@ export class MemoryLockStore {
   private remove(key: string, entry: Entry): void {
     entry.timer.cancel();
     this.locks.delete(key);
+    this.announce(key);
+  }
+
+  /** Tells the listeners of `key` that it is free, naming the queue's head. */
+  private announce(key: string): void {
     const set = this.listeners.get(key);
-    if (set) for (const listener of [...set]) listener();
+    if (!set) return;
+    const next = this.head(key);
+    for (const listener of [...set]) listener(next);
+  }
+
+  /** The oldest live waiter of `key`, after dropping expired entries. */
+  private head(key: string): string | undefined {
+    const queue = this.queues.get(key);
+    if (!queue) return undefined;
+    const at = now();
+    for (const [id, expiresAt] of queue) {
+      if (expiresAt > at) return id;
+      queue.delete(id);
+    }
+    this.queues.delete(key);
+    return undefined;
+  }
+
+  private enqueue(key: string, id: string, ttl: number): void {
+    let queue = this.queues.get(key);
+    if (!queue) {
+      queue = new Map();
+      this.queues.set(key, queue);
+    }
+    // Map.set keeps an existing entry's position: a refresh never loses the waiter's place.
+    queue.set(id, now() + ttl);
+  }
+
+  private dequeue(key: string, id: string): void {
+    const queue = this.queues.get(key);
+    if (queue?.delete(id) && queue.size === 0) this.queues.delete(key);
   }
 
   private expiryTimer(key: string, token: string, ttl: number): Timer {

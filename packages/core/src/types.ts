@@ -13,6 +13,13 @@ export interface LockCapabilities {
   readonly distributed: boolean;
   /** Waiters are woken by a backend notification (pub/sub, native blocking wait, change stream). */
   readonly notifications: boolean;
+  /**
+   * Waiters on different providers (nodes) are served in the order they reached the backend: a
+   * queue of waiting nodes is kept on the server, each entry a short lease renewed while its
+   * node waits (see `wait.queueEntryTtl`), so a node that dies in the queue stops blocking the
+   * others within that time. `tryAcquire()` never takes a key while others are queued for it.
+   */
+  readonly fairness: boolean;
 }
 
 /** Options of one lock, fixed when the lock is created by {@link LockProvider.getLock}. */

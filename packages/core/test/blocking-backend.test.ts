@@ -8,7 +8,13 @@ import { type BackendLease, createLockProvider, type LockBackend } from "../src/
 function blockingBackend(stopMs: number, log: string[]): LockBackend {
   return {
     name: "blocking",
-    capabilities: { fencing: false, leases: false, distributed: true, notifications: true },
+    capabilities: {
+      fencing: false,
+      leases: false,
+      distributed: true,
+      notifications: true,
+      fairness: true,
+    },
     tryAcquire: async () => undefined,
     acquireBlocking(_key, _ttl, _timeout, signal): Promise<BackendLease | undefined> {
       return new Promise((_resolve, reject) => {

@@ -19,7 +19,13 @@ async function settledHeap(): Promise<number> {
 function instantBlockingBackend(): LockBackend {
   return {
     name: "instant-blocking",
-    capabilities: { fencing: false, leases: false, distributed: true, notifications: true },
+    capabilities: {
+      fencing: false,
+      leases: false,
+      distributed: true,
+      notifications: true,
+      fairness: false,
+    },
     validateInterval: 60_000,
     tryAcquire: async (key): Promise<BackendLease | undefined> => ({ key, token: "t" }),
     acquireBlocking: async (key): Promise<BackendLease | undefined> => ({ key, token: "t" }),

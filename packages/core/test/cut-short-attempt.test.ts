@@ -8,7 +8,13 @@ import { type BackendLease, createLockProvider, type LockBackend } from "../src/
 function slowGrantingBackend(attemptMs: number, log: string[]): LockBackend {
   return {
     name: "slow-granting",
-    capabilities: { fencing: false, leases: true, distributed: true, notifications: false },
+    capabilities: {
+      fencing: false,
+      leases: true,
+      distributed: true,
+      notifications: false,
+      fairness: false,
+    },
     tryAcquire(key): Promise<BackendLease | undefined> {
       return new Promise((resolve) =>
         setTimeout(() => {

@@ -18,7 +18,13 @@ function stallingBackend(store: MemoryLockStore, stallMs: number, stalls: number
   const log = { attempts: 0, releases: 0 };
   const backend: LockBackend = {
     name: "stalling",
-    capabilities: { fencing: true, leases: true, distributed: false, notifications: false },
+    capabilities: {
+      fencing: true,
+      leases: true,
+      distributed: false,
+      notifications: false,
+      fairness: false,
+    },
     waitTuning: { minDelay: 5, maxDelay: 20 },
     async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
       const granted = store.tryAcquire(key, ttl);

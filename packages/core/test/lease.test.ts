@@ -102,7 +102,13 @@ describe("leases", () => {
 /** A backend whose operations can be made to hang or fail, to test races and error paths. */
 class ControlledBackend implements LockBackend {
   readonly name = "controlled";
-  readonly capabilities = { fencing: false, leases: true, distributed: true, notifications: false };
+  readonly capabilities = {
+    fencing: false,
+    leases: true,
+    distributed: true,
+    notifications: false,
+    fairness: false,
+  };
   readonly waitTuning = { minDelay: 5, maxDelay: 20 };
   holder: string | undefined;
   extendCalls = 0;

@@ -12,7 +12,13 @@ function countingBackend() {
   const calls = { tryAcquire: 0, extend: 0, release: 0 };
   const backend: LockBackend = {
     name: "counting",
-    capabilities: { fencing: true, leases: true, distributed: false, notifications: false },
+    capabilities: {
+      fencing: true,
+      leases: true,
+      distributed: false,
+      notifications: false,
+      fairness: false,
+    },
     async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
       calls.tryAcquire++;
       const granted = store.tryAcquire(key, ttl);
@@ -72,7 +78,13 @@ describe("timeouts above Node's timer limit", () => {
     const timeouts: number[] = [];
     const backend: LockBackend = {
       name: "blocking",
-      capabilities: { fencing: false, leases: false, distributed: true, notifications: true },
+      capabilities: {
+        fencing: false,
+        leases: false,
+        distributed: true,
+        notifications: true,
+        fairness: false,
+      },
       tryAcquire: async () => undefined,
       acquireBlocking: (_key, _ttl, timeout, signal) => {
         timeouts.push(timeout);

@@ -15,7 +15,13 @@ type ScriptedBackend = LockBackend & { extends: number; releaseAnswer: boolean }
 function scriptedBackend(answer: () => ExtendResult | Promise<ExtendResult>): ScriptedBackend {
   const backend: ScriptedBackend = {
     name: "scripted",
-    capabilities: { fencing: false, leases: true, distributed: true, notifications: false },
+    capabilities: {
+      fencing: false,
+      leases: true,
+      distributed: true,
+      notifications: false,
+      fairness: false,
+    },
     extends: 0,
     releaseAnswer: true,
     tryAcquire: async (key: string): Promise<BackendLease | undefined> => ({ key, token: "t" }),

@@ -7,7 +7,13 @@ function slowBackend(store: MemoryLockStore, ms: number): LockBackend {
   const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
   return {
     name: "slow",
-    capabilities: { fencing: true, leases: true, distributed: false, notifications: false },
+    capabilities: {
+      fencing: true,
+      leases: true,
+      distributed: false,
+      notifications: false,
+      fairness: false,
+    },
     async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
       const granted = store.tryAcquire(key, ttl);
       return later(granted && { key, ...granted });

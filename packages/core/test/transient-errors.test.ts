@@ -12,7 +12,13 @@ function socketError(code: string): Error {
   return Object.assign(new Error(`read ${code}`), { code });
 }
 
-const caps = { fencing: false, leases: true, distributed: true, notifications: false } as const;
+const caps = {
+  fencing: false,
+  leases: true,
+  distributed: true,
+  notifications: false,
+  fairness: false,
+} as const;
 
 /** A polling backend whose attempts fail with `failures` in turn, then grant. */
 function flakyBackend(

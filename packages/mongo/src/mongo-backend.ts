@@ -67,6 +67,8 @@ export class MongoBackend implements LockBackend {
       get notifications() {
         return feed.active;
       },
+      // The server-side queue of waiting nodes is not implemented for MongoDB yet.
+      fairness: false,
     };
   }
 

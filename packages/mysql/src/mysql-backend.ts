@@ -57,6 +57,8 @@ export class MySqlLockBackend implements LockBackend {
     fencing: true,
     distributed: true,
     notifications: true,
+    // GET_LOCK queues waiting sessions on the server and grants them in arrival order.
+    fairness: true,
   };
   readonly validateInterval: number;
   private readonly sessions: SessionPool;

@@ -73,6 +73,7 @@ describe("createMySqlLockProvider options", () => {
       fencing: true,
       distributed: true,
       notifications: true,
+      fairness: true,
     });
     await provider.close();
   });

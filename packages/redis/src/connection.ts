@@ -91,3 +91,32 @@ export async function closeConnection(
     if (!ended(client)) client.disconnect();
   }
 }
+
+/** The error of an operation that got no answer within its bound (see {@link answerWithin}). */
+export class RedisNoAnswerError extends Error {
+  override readonly name = "RedisNoAnswerError";
+}
+
+/**
+ * Settles like `promise`, or rejects {@link RedisNoAnswerError} after `ms` milliseconds. ioredis
+ * queues commands while its connection is down and keeps them for about 15 s of reconnection
+ * attempts; an operation whose answer no longer matters after `ms` must not wait that long. The
+ * command itself is not withdrawn: it still runs if the connection comes back.
+ */
+export function answerWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  // Beyond what a timer can hold (2^31 − 1 ms, about 24.8 days) the bound would never matter.
+  if (!(ms < 2 ** 31 - 1)) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    promise,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new RedisNoAnswerError(`${what}: no answer from Redis within ${Math.round(ms)} ms`),
+          ),
+        Math.max(0, ms),
+      );
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

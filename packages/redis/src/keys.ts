@@ -9,6 +9,8 @@
  * | lock (value: owner token, expires after the ttl) | `locks:{E(k)}` |
  * | fence counter (never expires) | `locks:{E(k)}:fence` |
  * | release channel (pub/sub) | `locks:{E(k)}:released` |
+ * | queue of waiting nodes (ZSET: waiter id by arrival) | `locks:{E(k)}:queue` |
+ * | expiry of each queue entry (ZSET: waiter id by expiry) | `locks:{E(k)}:queue:expiry` |
  *
  * `E` escapes `%` as `%25` and `}` as `%7D` and leaves everything else as is. Redis hashes the
  * text between the first `{` and the first `}` after it; `E(k)` contains no `}`, so the whole
@@ -21,6 +23,10 @@ export interface RedisLockKeys {
   readonly fence: string;
   /** Pub/sub channel on which a release is announced. */
   readonly channel: string;
+  /** Waiting nodes in arrival order (single server and Cluster only). */
+  readonly queue: string;
+  /** When each waiting node's entry expires unless refreshed. */
+  readonly queueExpiry: string;
 }
 
 /** Escapes `key` so that it contains no `}` (see {@link RedisLockKeys}). */
@@ -34,5 +40,11 @@ export function escapeHashTag(key: string): string {
  */
 export function redisLockKeys(key: string): RedisLockKeys {
   const base = `locks:{${escapeHashTag(key)}}`;
-  return { lock: base, fence: `${base}:fence`, channel: `${base}:released` };
+  return {
+    lock: base,
+    fence: `${base}:fence`,
+    channel: `${base}:released`,
+    queue: `${base}:queue`,
+    queueExpiry: `${base}:queue:expiry`,
+  };
 }

@@ -63,6 +63,16 @@ export interface RedisLockProviderOptions extends LockProviderOptions {
    */
   nodeTimeout?: number;
   /**
+   * Single server and Cluster: longest wait (ms) for the server to confirm a release. Past it,
+   * `release()` of a lost handle resolves and of a held one rejects `LockBackendError`; the
+   * owner-checked release is still sent if the connection comes back, and the lock expires after
+   * its ttl anyway. (Without a bound, ioredis would hold the command for its ~15 s of reconnection
+   * attempts during an outage, and leaving an `await using` block would hang that long.)
+   * Renewals likewise never wait past the lease's end. Redlock bounds each server by `nodeTimeout`.
+   * Default 2_000.
+   */
+  releaseTimeout?: number;
+  /**
    * Longest wait (ms) for a SUBSCRIBE confirmation before a waiter relies on polling alone.
    * Default 1_000.
    */
@@ -89,6 +99,7 @@ const REDIS_OPTION_KEYS: readonly string[] = [
   "driftFixed",
   "nodeTimeout",
   "subscribeTimeout",
+  "releaseTimeout",
   "connectionName",
   "ioredis",
 ];
@@ -155,6 +166,7 @@ function buildBackend(options: RedisLockProviderOptions): {
   const driftFixed = duration(options.driftFixed, "driftFixed", 2, { allowZero: true });
   const nodeTimeout = duration(options.nodeTimeout, "nodeTimeout", 500);
   const subscribeTimeout = duration(options.subscribeTimeout, "subscribeTimeout", 1_000);
+  const releaseTimeout = duration(options.releaseTimeout, "releaseTimeout", 2_000);
   if (options.connectionName !== undefined && !/^[!-~]+$/.test(options.connectionName)) {
     throw new TypeError("connectionName must be non-empty printable ASCII without spaces");
   }
@@ -178,6 +190,7 @@ function buildBackend(options: RedisLockProviderOptions): {
         allowance,
         REDIS_WAIT_TUNING,
         subscribeTimeout,
+        releaseTimeout,
       ),
       topology: "single",
       connectionName,
@@ -206,7 +219,14 @@ function buildBackend(options: RedisLockProviderOptions): {
       owned = false;
     }
     return {
-      backend: new SingleBackend(client, owned, allowance, REDIS_WAIT_TUNING, subscribeTimeout),
+      backend: new SingleBackend(
+        client,
+        owned,
+        allowance,
+        REDIS_WAIT_TUNING,
+        subscribeTimeout,
+        releaseTimeout,
+      ),
       topology: "cluster",
       connectionName,
     };

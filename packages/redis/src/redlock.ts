@@ -41,6 +41,8 @@ export class RedlockBackend implements LockBackend {
     leases: true,
     distributed: true,
     notifications: true,
+    // Independent servers cannot agree on one arrival order without coordination (see README).
+    fairness: false,
   } as const;
   readonly waitTuning: Partial<WaitTuning>;
   readonly quorum: number;

@@ -1,8 +1,21 @@
-import type { BackendLease, ExtendResult, LockBackend, WaitTuning } from "@locks/core/backend";
-import { closeConnection, integerReply, type RedisConnection, runScript } from "./connection.js";
+import {
+  type BackendLease,
+  type ExtendResult,
+  type LockBackend,
+  now,
+  type WaiterEntry,
+  type WaitTuning,
+} from "@locks/core/backend";
+import {
+  answerWithin,
+  closeConnection,
+  integerReply,
+  type RedisConnection,
+  runScript,
+} from "./connection.js";
 import type { Drift } from "./drift.js";
 import { redisLockKeys } from "./keys.js";
-import { ACQUIRE, EXTEND, RELEASE } from "./scripts.lua.js";
+import { ACQUIRE, EXTEND, LEAVE_QUEUE, RELEASE_TO_HEAD } from "./scripts.lua.js";
 import { ReleaseSubscriber } from "./subscriber.js";
 import { newToken, pxTtl } from "./token.js";
 
@@ -17,9 +30,15 @@ export class SingleBackend implements LockBackend {
     leases: true,
     distributed: true,
     notifications: true,
+    fairness: true,
   } as const;
   readonly waitTuning: Partial<WaitTuning>;
   private readonly subscriber: ReleaseSubscriber;
+  /**
+   * When each lease granted here ends on the server at the latest (monotonic ms: send time + ttl,
+   * no drift allowance): a renewal answered later cannot save it, so none waits longer.
+   */
+  private readonly leaseEnds = new WeakMap<BackendLease, number>();
 
   constructor(
     private readonly client: RedisConnection,
@@ -27,38 +46,68 @@ export class SingleBackend implements LockBackend {
     private readonly drift: Drift,
     waitTuning: Partial<WaitTuning>,
     subscribeTimeout: number,
+    /** Longest wait (ms) for a release's answer. */
+    private readonly releaseTimeout: number,
   ) {
     this.waitTuning = waitTuning;
     this.subscriber = new ReleaseSubscriber(client, subscribeTimeout);
   }
 
-  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
+  async tryAcquire(
+    key: string,
+    ttl: number,
+    waiter?: WaiterEntry,
+  ): Promise<BackendLease | undefined> {
     const keys = redisLockKeys(key);
     const token = newToken();
+    const sentAt = now();
     const reply = await runScript(
       this.client,
       ACQUIRE,
-      [keys.lock, keys.fence],
-      [token, pxTtl(ttl)],
+      [keys.lock, keys.fence, keys.queue, keys.queueExpiry],
+      [token, pxTtl(ttl), waiter?.id ?? "", waiter ? pxTtl(waiter.ttl) : 0],
     );
     const fence = fenceReply(reply);
     if (fence === undefined) return undefined;
-    return { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
+    const lease = { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
+    this.leaseEnds.set(lease, sentAt + ttl);
+    return lease;
   }
 
   async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
     const { lock } = redisLockKeys(lease.key);
-    const reply = await runScript(this.client, EXTEND, [lock], [lease.token, pxTtl(ttl)]);
-    return integerReply(reply) === 1 ? "renewed" : "lost";
+    const sentAt = now();
+    // A renewal answered after the lease ended cannot save it: do not wait for one longer
+    // (during an outage ioredis would hold it for its ~15 s of reconnection attempts).
+    const end = this.leaseEnds.get(lease) ?? Number.POSITIVE_INFINITY;
+    const reply = await answerWithin(
+      runScript(this.client, EXTEND, [lock], [lease.token, pxTtl(ttl)]),
+      end - sentAt,
+      `Renewing "${lease.key}"`,
+    );
+    const held = integerReply(reply) === 1;
+    if (held) this.leaseEnds.set(lease, sentAt + ttl);
+    return held ? "renewed" : "lost";
   }
 
   async release(lease: BackendLease): Promise<boolean> {
-    const { lock, channel } = redisLockKeys(lease.key);
-    const reply = await runScript(this.client, RELEASE, [lock], [lease.token, channel]);
+    const { lock, queue, queueExpiry, channel } = redisLockKeys(lease.key);
+    // Bounded, so that leaving `await using` during an outage does not hang: an unconfirmed
+    // release is still sent when the connection returns, and the lease expires by itself anyway.
+    const reply = await answerWithin(
+      runScript(this.client, RELEASE_TO_HEAD, [lock, queue, queueExpiry], [lease.token, channel]),
+      this.releaseTimeout,
+      `Releasing "${lease.key}"`,
+    );
     return integerReply(reply) === 1;
   }
 
-  async onReleased(key: string, listener: () => void): Promise<() => void> {
+  async leaveQueue(key: string, waiterId: string): Promise<void> {
+    const { lock, queue, queueExpiry, channel } = redisLockKeys(key);
+    await runScript(this.client, LEAVE_QUEUE, [lock, queue, queueExpiry], [waiterId, channel]);
+  }
+
+  async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
     const subscription = this.subscriber.subscribe(redisLockKeys(key).channel, listener);
     await subscription.ready;
     return subscription.stop;

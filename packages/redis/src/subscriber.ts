@@ -5,7 +5,7 @@ import {
 } from "./connection.js";
 
 interface Channel {
-  readonly listeners: Set<() => void>;
+  readonly listeners: Set<(next?: string) => void>;
   /** Resolves when the server confirmed the SUBSCRIBE (never rejects). */
   readonly confirmed: Promise<boolean>;
 }
@@ -18,6 +18,7 @@ export interface Subscription {
 
 /**
  * One SUBSCRIBE connection shared by every waiter of a provider (per server, for Redlock).
+ * A release message carries the id of the waiter at the head of the key's queue (fair topologies).
  * Channels are reference-counted: the first waiter of a key subscribes, the last one unsubscribes.
  * ioredis resubscribes after a reconnect; since releases published while the connection was down
  * are lost, every listener is also woken once the connection is back, to re-check the lock.
@@ -34,7 +35,7 @@ export class ReleaseSubscriber {
     private readonly confirmTimeout: number,
   ) {}
 
-  subscribe(channel: string, listener: () => void): Subscription {
+  subscribe(channel: string, listener: (next?: string) => void): Subscription {
     const connection = this.open();
     let entry = this.channels.get(channel);
     if (!entry) {
@@ -48,7 +49,7 @@ export class ReleaseSubscriber {
       this.channels.set(channel, entry);
     }
     // A fresh wrapper per subscription, so the same function may be registered twice.
-    const wrapper = () => listener();
+    const wrapper = (next?: string) => listener(next);
     entry.listeners.add(wrapper);
     const current = entry;
     let stopped = false;
@@ -80,9 +81,11 @@ export class ReleaseSubscriber {
     connection.on("error", () => {
       // Connection errors surface as missed notifications; polling covers them.
     });
-    connection.on("message", ((channel: string) => {
+    connection.on("message", ((channel: string, message: string) => {
       const entry = this.channels.get(channel);
-      if (entry) for (const listener of [...entry.listeners]) listener();
+      // The message names the queue's head, if any; "1" is a release that names nobody.
+      const next = message === "" || message === "1" ? undefined : message;
+      if (entry) for (const listener of [...entry.listeners]) listener(next);
     }) as (...args: unknown[]) => void);
     connection.on("ready", () => {
       if (this.everReady) {

@@ -3,7 +3,7 @@ import { redisServer, type TestServer, unavailableReason } from "@locks/testing"
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createRedisLockProvider, redisLockKeys } from "../src/index.js";
-import { ACQUIRE, RELEASE } from "../src/scripts.lua.js";
+import { ACQUIRE, RELEASE_TO_HEAD } from "../src/scripts.lua.js";
 import { drivers } from "./drivers.js";
 
 const found = await redisServer();
@@ -84,7 +84,7 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
     const k = key("flush");
     await (await locks.getLock(k).acquire()).release(); // scripts cached
     await admin.script("FLUSH");
-    expect(await admin.script("EXISTS", ACQUIRE.sha, RELEASE.sha)).toEqual([0, 0]);
+    expect(await admin.script("EXISTS", ACQUIRE.sha, RELEASE_TO_HEAD.sha)).toEqual([0, 0]);
     const handle = await locks.getLock(k).acquire();
     await admin.script("FLUSH");
     await handle.extend(5_000);
@@ -92,7 +92,7 @@ suite.each(drivers)("single server with $name", ({ module, resp, name }) => {
     await admin.script("FLUSH");
     await handle.release();
     expect(await admin.exists(redisLockKeys(backendKey("", k)).lock)).toBe(0);
-    expect(await admin.script("EXISTS", RELEASE.sha)).toEqual([1]);
+    expect(await admin.script("EXISTS", RELEASE_TO_HEAD.sha)).toEqual([1]);
     await locks.close();
   });
 
@@ -258,6 +258,7 @@ suite("options", () => {
       leases: true,
       distributed: true,
       notifications: true,
+      fairness: true,
     });
     expect(locks.topology).toBe("single");
     await locks.close();

@@ -7,6 +7,7 @@ import { contentionScenarios } from "./contention.js";
 import { crossProcessScenarios } from "./cross-process.js";
 import { diagnosticsScenarios } from "./diagnostics.js";
 import { errorScenarios } from "./errors.js";
+import { fairnessScenarios } from "./fairness.js";
 import { fencingScenarios } from "./fencing.js";
 import { keyScenarios } from "./keys.js";
 import { leaseScenarios } from "./leases.js";
@@ -49,5 +50,6 @@ export const SCENARIO_GROUPS: readonly ScenarioGroup[] = [
   contentionScenarios,
   crossProcessScenarios,
   wakeUpScenarios,
+  fairnessScenarios,
   closeScenarios,
 ];
