@@ -7,7 +7,7 @@ import {
 interface Channel {
   readonly listeners: Set<(next?: string) => void>;
   /** Resolves when the server confirmed the SUBSCRIBE (never rejects). */
-  readonly confirmed: Promise<boolean>;
+  confirmed: Promise<boolean>;
 }
 
 /** A subscription to one channel: `ready` resolves once it is confirmed (or given up on). */
@@ -78,6 +78,13 @@ export class ReleaseSubscriber {
   private open(): RedisSubscriberConnection {
     if (this.connection) return this.connection;
     const connection = this.source.duplicate();
+    // ioredis re-subscribes by itself after a reconnect, through a promise nobody can handle: if the
+    // connection closes before the answer (killed again, or closed by us), that promise rejects
+    // unhandled, which crashes a process under Node's default `--unhandled-rejections=throw`. A
+    // plain connection (not a Cluster) is re-subscribed here instead, with the outcome handled.
+    const options = (connection as { options?: { autoResubscribe?: boolean } }).options;
+    const resubscribeHere = !isCluster(connection) && options !== undefined;
+    if (resubscribeHere) options.autoResubscribe = false;
     connection.on("error", () => {
       // Connection errors surface as missed notifications; polling covers them.
     });
@@ -89,6 +96,14 @@ export class ReleaseSubscriber {
     }) as (...args: unknown[]) => void);
     connection.on("ready", () => {
       if (this.everReady) {
+        if (resubscribeHere) {
+          for (const [channel, entry] of this.channels) {
+            entry.confirmed = connection.subscribe(channel).then(
+              () => true,
+              () => false,
+            );
+          }
+        }
         // Back after a disconnect: anything published meanwhile was missed.
         for (const entry of this.channels.values()) {
           for (const listener of [...entry.listeners]) listener();
@@ -110,4 +125,9 @@ function withTimeout(promise: Promise<boolean>, ms: number): Promise<boolean> {
       timer.unref();
     }),
   ]).finally(() => clearTimeout(timer));
+}
+
+/** An ioredis Cluster (it re-subscribes through its own subscriber connection). */
+function isCluster(connection: object): boolean {
+  return typeof (connection as { nodes?: unknown }).nodes === "function";
 }
