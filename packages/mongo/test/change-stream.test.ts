@@ -1,8 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { createMongoLockProvider, MongoFeatureUnsupportedError } from "../src/index.js";
-import { onePerServer, type Target, targetsUnderTest, testDatabase } from "./server.js";
+import {
+  onePerServer,
+  skipWithoutServers,
+  type Target,
+  targetsUnderTest,
+  testDatabase,
+} from "./server.js";
 
-const { targets } = await targetsUnderTest();
+const { targets, skipped } = await targetsUnderTest();
+skipWithoutServers(targets, skipped);
 const perServer = onePerServer(targets);
 
 /**

@@ -5,9 +5,16 @@ import {
   type MongoLockProvider,
   type MongoLockProviderOptions,
 } from "../src/index.js";
-import { onePerServer, type Target, targetsUnderTest, testDatabase } from "./server.js";
+import {
+  onePerServer,
+  skipWithoutServers,
+  type Target,
+  targetsUnderTest,
+  testDatabase,
+} from "./server.js";
 
-const { targets } = await targetsUnderTest();
+const { targets, skipped } = await targetsUnderTest();
+skipWithoutServers(targets, skipped);
 const perServer = onePerServer(targets);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

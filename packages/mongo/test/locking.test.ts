@@ -9,6 +9,7 @@ import {
 } from "../src/index.js";
 import {
   onePerServer,
+  skipWithoutServers,
   type Target,
   targetsUnderTest,
   testDatabase,
@@ -17,6 +18,7 @@ import {
 
 const { targets, skipped } = await targetsUnderTest();
 for (const reason of skipped) console.warn(`[@locks/mongo] ${reason}`);
+skipWithoutServers(targets, skipped);
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -7,7 +7,7 @@ import {
 import type { MongoClient } from "mongodb";
 import { MongoClient as MongoClient7 } from "mongodb";
 import { MongoClient as MongoClient6 } from "mongodb6";
-import { afterAll } from "vitest";
+import { afterAll, describe, it } from "vitest";
 
 /** The two driver majors the package supports, to run the same tests through each. */
 export const drivers = [
@@ -104,4 +104,17 @@ export function testDatabase(
     await client.close();
   });
   return { client, database };
+}
+
+/**
+ * Registers one skipped test that says why, when a file has no server to run against: a file that
+ * registers nothing fails as "no test suite found" instead of reporting the skip.
+ */
+export function skipWithoutServers(targets: readonly Target[], skipped: readonly string[]): void {
+  if (targets.length > 0) return;
+  describe("MongoDB-wire servers", () => {
+    it("has a server to run against", (ctx) => {
+      ctx.skip(skipped.join("; ") || "no MongoDB-wire server");
+    });
+  });
 }
