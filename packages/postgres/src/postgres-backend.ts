@@ -305,28 +305,32 @@ export class PostgresLockBackend implements LockBackend {
           Math.max(0, deadline - now()),
         );
       }
-      this.pool.connect().then(
-        (client) => {
-          if (settled) {
-            client.release(); // straight from the pool: it holds nothing of ours
-            return;
-          }
-          stop();
-          const session = Session.of(client);
-          if (session.dead) {
-            session.destroy();
-            reject(session.cause);
-            return;
-          }
-          this.known.add(session);
-          resolve(session);
-        },
-        (error: unknown) => {
+      // The callback form, not the promise: the pool drops its own 'error' listener as it hands
+      // a client over, and a server error read in the same chunk as a new connection's start-up
+      // reply (after a paused process or a healed partition) is emitted before a promise's
+      // continuation runs, with no listener, which would crash the process. The callback runs
+      // synchronously at the hand-over, so the session's permanent listener is there in time.
+      this.pool.connect((error, client) => {
+        if (error || client === undefined) {
           if (settled) return;
           stop();
           reject(error);
-        },
-      );
+          return;
+        }
+        if (settled) {
+          client.release(); // straight from the pool: it holds nothing of ours
+          return;
+        }
+        stop();
+        const session = Session.of(client);
+        if (session.dead) {
+          session.destroy();
+          reject(session.cause);
+          return;
+        }
+        this.known.add(session);
+        resolve(session);
+      });
     });
   }
 
