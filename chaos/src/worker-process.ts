@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { now } from "./clock.js";
 import type { FaultEvent, Section } from "./history.js";
 import type { ErrorCounts, FromWorker, ToWorker, WorkerConfig } from "./protocol.js";
+import { stackFile } from "./watchdog.js";
 
 const entry = fileURLToPath(new URL("./worker.ts", import.meta.url));
 
@@ -122,12 +123,21 @@ export class WorkerProcess {
     if (this.paused) this.resume();
     this.send({ type: "stop" });
     const timer = setTimeout(() => {
-      this.crash ??= `did not stop within ${grace} ms (${this.stuck ?? "no report"}; ${this.osState()}; diagnostic report of pid ${this.child.pid} in ${tmpdir()})`;
+      this.crash ??= `did not stop within ${grace} ms (${this.stuck ?? "no report"}; ${this.osState()}; diagnostic report of pid ${this.child.pid} in ${tmpdir()})${this.stuckStack()}`;
       this.child.kill("SIGUSR2");
       setTimeout(() => this.child.kill("SIGKILL"), 3_000);
     }, grace);
     await this.exited;
     clearTimeout(timer);
+  }
+
+  /** The main thread's stack, when the worker's watchdog took one (a loop that never yields). */
+  private stuckStack(): string {
+    try {
+      return `; ${readFileSync(stackFile(this.child.pid ?? 0), "utf8").trim()}`;
+    } catch {
+      return "";
+    }
   }
 
   /** The kernel's view of the process: state (R running, S sleeping, T stopped) and CPU time. */

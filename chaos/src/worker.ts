@@ -11,6 +11,7 @@ import { now, sleep } from "./clock.js";
 import type { FaultEvent, Section } from "./history.js";
 import type { ErrorCounts, FromWorker, ToWorker, WorkerConfig } from "./protocol.js";
 import { RegisterClient } from "./register-client.js";
+import { startWatchdog } from "./watchdog.js";
 
 const send = (message: FromWorker) => process.send?.(message);
 const errors: ErrorCounts = {};
@@ -36,6 +37,13 @@ const flush = () => {
 
 // A worker must never die of a fault; count what would otherwise go unnoticed.
 process.on("unhandledRejection", (reason) => count(`unhandled rejection: ${errorName(reason)}`));
+// One that does anyway says why in the report, not only on stderr.
+process.on("uncaughtExceptionMonitor", (error) =>
+  send({
+    type: "fatal",
+    message: `uncaught exception: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  }),
+);
 
 const stopping = new AbortController();
 /** What each worker is doing, to say where a worker that does not stop is stuck. */
@@ -121,6 +129,8 @@ async function run(config: WorkerConfig): Promise<void> {
   );
   const register = new RegisterClient(config.register.host, config.register.port, config.proc);
   const monitor = watchStalls(config, config.proc);
+  // Longer than any injected stall (3 × ttl): only a loop that never yields gets this far.
+  const stopWatchdog = startWatchdog(3 * config.ttl + 10_000);
   const flusher = setInterval(flush, 250);
 
   process.on("message", (message: ToWorker) => {
@@ -145,6 +155,7 @@ async function run(config: WorkerConfig): Promise<void> {
     ),
   );
   register.close();
+  stopWatchdog();
   flush();
 }
 
