@@ -199,7 +199,17 @@ export class PostgresLockBackend implements LockBackend {
     const { session, lockId, pid } = held;
     if (session.dead) return "lost";
     const { classid, objid } = lockIdParts(lockId);
-    const [row] = await session.rows(CHECK_SQL, [classid, objid], this.settings.validateTimeout);
+    let row: unknown[] | undefined;
+    try {
+      [row] = await session.rows(CHECK_SQL, [classid, objid], this.settings.validateTimeout);
+    } catch (error) {
+      // A FATAL read as the check's answer (sent before the check, e.g. 57P01 after
+      // pg_terminate_backend, and not yet read): the server ended the session and its lock.
+      if (!endsSession(error)) throw error;
+      held.done = true;
+      this.discard(session);
+      return "lost";
+    }
     if (Number(row?.[0]) === pid && row?.[1] === true) return "renewed";
     // Core gives up a lost handle without releasing it: free the connection now.
     held.done = true;

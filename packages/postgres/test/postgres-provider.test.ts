@@ -317,6 +317,30 @@ describe.skipIf(!server)(suite, () => {
       await next.release();
     });
 
+    it("extend() answered by the server's FATAL (its session was terminated) reports the lock lost", async () => {
+      const proxy = await startTcpProxy({ host: server!.host, port: server!.port });
+      later(() => proxy.close());
+      const url = new URL(server!.url);
+      url.hostname = proxy.host;
+      url.port = String(proxy.port);
+      // No background check: the explicit extend() is the first to read the server's answer.
+      const locks = provider({ connectionString: url.href, validateInterval: 60_000 });
+      const key = uniqueKey("terminated-check");
+      const handle = await locks.getLock(key).acquire();
+      const db = await admin();
+      const pid = await holderOf(db, key);
+      // The FATAL that pg_terminate_backend sends waits in the paused proxy, unread.
+      proxy.pause();
+      await scalar(db, "SELECT pg_terminate_backend($1::int)", [pid]);
+      await eventually(async () => (await holderOf(db, key)) === null, 5_000, "lock freed");
+      const extending = handle.extend();
+      // The check goes out and the FATAL comes in: it is read as the check's answer.
+      proxy.resume();
+      await expect(extending).rejects.toBeInstanceOf(LockLostError);
+      expect(handle.lost).toBe(true);
+      await handle.release();
+    });
+
     it("a silent network (paused proxy) is reported lost within validateInterval + validateTimeout", async () => {
       const proxy = await startTcpProxy({ host: server!.host, port: server!.port });
       later(() => proxy.close());
