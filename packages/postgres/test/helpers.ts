@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { backendKey } from "@locks/core/backend";
-import { postgresServer, unavailableReason } from "@locks/testing";
+import { postgresServer, startTcpProxy, type TcpProxy, unavailableReason } from "@locks/testing";
 import pg from "pg";
 import { afterEach } from "vitest";
 import {
@@ -46,6 +46,17 @@ export function provider(options: Partial<PostgresLockProviderOptions> = {}): Po
   );
   later(() => created.close());
   return created;
+}
+
+/** A TCP proxy to the test server (closed after the test) and the server's URL through it. */
+export async function proxied(): Promise<{ proxy: TcpProxy; url: string }> {
+  if (!server) throw new Error("no server");
+  const proxy = await startTcpProxy({ host: server.host, port: server.port });
+  later(() => proxy.close());
+  const url = new URL(server.url);
+  url.hostname = proxy.host;
+  url.port = String(proxy.port);
+  return { proxy, url: url.href };
 }
 
 /** A plain connection for inspecting and breaking things, closed after the test. */

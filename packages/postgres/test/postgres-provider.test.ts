@@ -1,5 +1,4 @@
 import { LockBackendError, LockLostError, LockTimeoutError } from "@locks/core";
-import { startTcpProxy } from "@locks/testing";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
 import { PostgresSessionPoolerError } from "../src/index.js";
@@ -12,6 +11,7 @@ import {
   later,
   lockRows,
   provider,
+  proxied,
   scalar,
   server,
   skipReason,
@@ -318,13 +318,9 @@ describe.skipIf(!server)(suite, () => {
     });
 
     it("extend() answered by the server's FATAL (its session was terminated) reports the lock lost", async () => {
-      const proxy = await startTcpProxy({ host: server!.host, port: server!.port });
-      later(() => proxy.close());
-      const url = new URL(server!.url);
-      url.hostname = proxy.host;
-      url.port = String(proxy.port);
+      const { proxy, url } = await proxied();
       // No background check: the explicit extend() is the first to read the server's answer.
-      const locks = provider({ connectionString: url.href, validateInterval: 60_000 });
+      const locks = provider({ connectionString: url, validateInterval: 60_000 });
       const key = uniqueKey("terminated-check");
       const handle = await locks.getLock(key).acquire();
       const db = await admin();
@@ -342,13 +338,9 @@ describe.skipIf(!server)(suite, () => {
     });
 
     it("a silent network (paused proxy) is reported lost within validateInterval + validateTimeout", async () => {
-      const proxy = await startTcpProxy({ host: server!.host, port: server!.port });
-      later(() => proxy.close());
-      const url = new URL(server!.url);
-      url.hostname = proxy.host;
-      url.port = String(proxy.port);
+      const { proxy, url } = await proxied();
       const locks = provider({
-        connectionString: url.href,
+        connectionString: url,
         validateInterval: 200,
         validateTimeout: 500,
       });
