@@ -1,49 +1,22 @@
 /** PostgreSQL: `pg_terminate_backend` through `@locks/postgres/faults`, resets and partitions through a proxy. */
 import { createPostgresLockProvider } from "@locks/postgres";
 import { createPostgresFaults } from "@locks/postgres/faults";
-import { proxied, proxyHooks } from "./proxy.js";
-import { found, resolveServers } from "./servers.js";
-import type { ChaosBackend } from "./types.js";
+import { SERVER_FAULTS, serverBackend, testServers } from "./server-backend.js";
 
-export const postgres: ChaosBackend = {
-  name: "postgres",
-  fencing: true,
-  oneProcess: false,
-  faults: {
-    pause: 4,
-    stall: 8,
-    overrun: 6,
-    kill: 1,
-    reset: 2,
-    partition: 10,
-    restart: 40,
-    freeze: 25,
+export const postgres = serverBackend(
+  {
+    name: "postgres",
+    fencing: true,
+    faults: { ...SERVER_FAULTS, restart: 40 },
+    urls: "one",
+    open([through = ""], [direct = ""]) {
+      const provider = createPostgresLockProvider({ connectionString: through });
+      const faults = createPostgresFaults({ connectionString: direct });
+      return {
+        provider,
+        operator: { kill: () => faults.dropConnections(provider), close: () => faults.close() },
+      };
+    },
   },
-  servers: (request) =>
-    resolveServers(request, "PostgreSQL", async () => {
-      const server = await request.testServers.postgresServer();
-      return found(
-        server && [server],
-        "PostgreSQL",
-        request.testServers.unavailableReason("postgres"),
-      );
-    }),
-  async connect(urls) {
-    const url = urls[0];
-    if (urls.length !== 1 || url === undefined) throw new TypeError("postgres needs one URL");
-    const route = await proxied(url);
-    const provider = createPostgresLockProvider({ connectionString: route.url });
-    const faults = createPostgresFaults({ connectionString: url });
-    const hooks = proxyHooks([route.proxy]);
-    return {
-      provider,
-      ...hooks,
-      kill: () => faults.dropConnections(provider),
-      async close() {
-        await provider.close();
-        await faults.close();
-        await hooks.closeProxies();
-      },
-    };
-  },
-};
+  testServers("PostgreSQL", "postgres", (servers) => servers.postgresServer()),
+);

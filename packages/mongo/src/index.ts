@@ -4,23 +4,8 @@
  * `@locks/core`; everything a user needs is exported here.
  */
 
-export type {
-  AcquireOptions,
-  DistributedLock,
-  LockCapabilities,
-  LockHandle,
-  LockOptions,
-  LockProvider,
-} from "@locks/core";
-export {
-  InvalidLockKeyError,
-  LockBackendError,
-  LockError,
-  LockLostError,
-  LockProviderClosedError,
-  LockTimeoutError,
-  withLock,
-} from "@locks/core";
+// The errors, `withLock` and the user-facing types, as every provider package re-exports them.
+export * from "@locks/core/common";
 export { MongoFeatureUnsupportedError } from "./errors.js";
 export type { LedgerGrant } from "./ledger.js";
 export type { LockDocument } from "./lock-document.js";

@@ -3,23 +3,8 @@
  * with fencing tokens and loss detection. Built on `@locks/core`.
  */
 
-export type {
-  AcquireOptions,
-  DistributedLock,
-  LockCapabilities,
-  LockHandle,
-  LockOptions,
-  LockProvider,
-} from "@locks/core";
-export {
-  InvalidLockKeyError,
-  LockBackendError,
-  LockError,
-  LockLostError,
-  LockProviderClosedError,
-  LockTimeoutError,
-  withLock,
-} from "@locks/core";
+// The errors, `withLock` and the user-facing types, as every provider package re-exports them.
+export * from "@locks/core/common";
 export {
   ER_LOCK_DEADLOCK,
   ER_USER_LOCK_DEADLOCK,

@@ -3,23 +3,8 @@
  * tokens, native first-come-first-served waits and loss detection. Built on `@locks/core`.
  */
 
-export type {
-  AcquireOptions,
-  DistributedLock,
-  LockCapabilities,
-  LockHandle,
-  LockOptions,
-  LockProvider,
-} from "@locks/core";
-export {
-  InvalidLockKeyError,
-  LockBackendError,
-  LockError,
-  LockLostError,
-  LockProviderClosedError,
-  LockTimeoutError,
-  withLock,
-} from "@locks/core";
+// The errors, `withLock` and the user-facing types, as every provider package re-exports them.
+export * from "@locks/core/common";
 export {
   DEADLOCK_DETECTED,
   isDeadlockError,

@@ -3,23 +3,8 @@
  * tokens), or Redlock over N independent servers.
  */
 
-export type {
-  AcquireOptions,
-  DistributedLock,
-  LockCapabilities,
-  LockHandle,
-  LockOptions,
-  LockProvider,
-} from "@locks/core";
-export {
-  InvalidLockKeyError,
-  LockBackendError,
-  LockError,
-  LockLostError,
-  LockProviderClosedError,
-  LockTimeoutError,
-  withLock,
-} from "@locks/core";
+// The errors, `withLock` and the user-facing types, as every provider package re-exports them.
+export * from "@locks/core/common";
 export type {
   RedisArg,
   RedisConnection,

@@ -10,7 +10,7 @@ import { Cluster, Redis } from "ioredis";
 import type { RedisConnection } from "./connection.js";
 import { drift } from "./drift.js";
 import { RedlockBackend } from "./redlock.js";
-import { SingleBackend } from "./single-backend.js";
+import { ServerOrClusterBackend } from "./server-or-cluster-backend.js";
 import { newToken } from "./token.js";
 
 /** A Cluster startup node: `"host:port"`, a port, or `{ host, port }`. */
@@ -180,21 +180,24 @@ function buildBackend(options: RedisLockProviderOptions): {
     return asConnection(new io.Redis(url, redisOptions));
   };
 
+  // One server and a Cluster take the same backend: each lock's keys share one hash slot.
+  const serverOrCluster = (client: RedisConnection, owned: boolean, topology: RedisTopology) => ({
+    backend: new ServerOrClusterBackend(
+      client,
+      owned,
+      allowance,
+      REDIS_WAIT_TUNING,
+      subscribeTimeout,
+      releaseTimeout,
+    ),
+    topology,
+    connectionName,
+  });
+
   if (options.url !== undefined || options.client !== undefined) {
     const client = options.client ?? open(options.url as string);
     if (options.client !== undefined) checkClient(options.client, "client");
-    return {
-      backend: new SingleBackend(
-        client,
-        options.client === undefined,
-        allowance,
-        REDIS_WAIT_TUNING,
-        subscribeTimeout,
-        releaseTimeout,
-      ),
-      topology: "single",
-      connectionName,
-    };
+    return serverOrCluster(client, options.client === undefined, "single");
   }
   if (options.cluster !== undefined) {
     const cluster = options.cluster;
@@ -218,18 +221,7 @@ function buildBackend(options: RedisLockProviderOptions): {
       client = cluster as RedisConnection;
       owned = false;
     }
-    return {
-      backend: new SingleBackend(
-        client,
-        owned,
-        allowance,
-        REDIS_WAIT_TUNING,
-        subscribeTimeout,
-        releaseTimeout,
-      ),
-      topology: "cluster",
-      connectionName,
-    };
+    return serverOrCluster(client, owned, "cluster");
   }
   let nodes: Array<{ client: RedisConnection; owned: boolean }>;
   if (options.urls !== undefined) {

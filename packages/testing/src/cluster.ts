@@ -1,4 +1,5 @@
 import { respOk } from "./resp.js";
+import { retryUntil } from "./wire-probe.js";
 
 /** Host, client port and cluster-bus port of one cluster node. */
 export interface ClusterNodeAddress {
@@ -48,29 +49,27 @@ export async function waitClusterOk(
   nodes: readonly ClusterNodeAddress[],
   timeoutMs = 30_000,
 ): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "";
-  for (;;) {
-    let ok = true;
-    for (const node of nodes) {
-      try {
-        const info = String(await respOk(node.host, node.port, ["CLUSTER", "INFO"], 2_000));
-        const state = /cluster_state:(\w+)/.exec(info)?.[1];
-        const known = Number(/cluster_known_nodes:(\d+)/.exec(info)?.[1] ?? 0);
-        const assigned = Number(/cluster_slots_ok:(\d+)/.exec(info)?.[1] ?? 0);
-        if (state !== "ok" || known !== nodes.length || assigned !== SLOTS) {
-          ok = false;
-          last = `${node.host}:${node.port} state=${state} known=${known} slots_ok=${assigned}`;
+  return retryUntil(
+    async () => {
+      // Every node is asked each round; the last one not ready names the reason.
+      let problem: string | undefined;
+      for (const node of nodes) {
+        try {
+          const info = String(await respOk(node.host, node.port, ["CLUSTER", "INFO"], 2_000));
+          const state = /cluster_state:(\w+)/.exec(info)?.[1];
+          const known = Number(/cluster_known_nodes:(\d+)/.exec(info)?.[1] ?? 0);
+          const assigned = Number(/cluster_slots_ok:(\d+)/.exec(info)?.[1] ?? 0);
+          if (state !== "ok" || known !== nodes.length || assigned !== SLOTS) {
+            problem = `${node.host}:${node.port} state=${state} known=${known} slots_ok=${assigned}`;
+          }
+        } catch (error) {
+          problem = (error as Error).message;
         }
-      } catch (error) {
-        ok = false;
-        last = (error as Error).message;
       }
-    }
-    if (ok) return;
-    if (Date.now() > deadline) {
-      throw new Error(`redis cluster not ready after ${timeoutMs} ms (${last})`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+      if (problem !== undefined) throw new Error(problem);
+    },
+    timeoutMs,
+    100,
+    (last) => `redis cluster not ready after ${timeoutMs} ms (${(last as Error).message})`,
+  );
 }

@@ -1,4 +1,4 @@
-import { Socket } from "node:net";
+import { exchange, MORE, retryUntil } from "./wire-probe.js";
 
 /** `{ ping: 1, $db: "admin" }` as BSON. */
 function pingDocument(): Buffer {
@@ -36,42 +36,26 @@ function pingMessage(): Buffer {
  * enough: a container's published port accepts connections before the server inside listens.
  */
 export function mongoPing(host: string, port: number, timeoutMs = 2_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let buf = Buffer.alloc(0);
-    const fail = (error: Error) => {
-      socket.destroy();
-      reject(error);
-    };
-    socket.setTimeout(timeoutMs, () => fail(new Error("no reply to ping")));
-    socket.once("error", fail);
-    socket.once("close", () => fail(new Error("closed before replying to ping")));
-    socket.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length < 16 || buf.length < buf.readInt32LE(0)) return;
-      socket.destroy();
-      if (buf.readInt32LE(8) === 1 && buf.readInt32LE(12) === 2013) resolve();
-      else reject(new Error("unexpected reply to ping"));
-    });
-    socket.connect(port, host, () => socket.write(pingMessage()));
+  return exchange(host, port, timeoutMs, {
+    request: pingMessage(),
+    read(received) {
+      if (received.length < 16 || received.length < received.readInt32LE(0)) return MORE;
+      // responseTo our requestID 1, opcode OP_MSG
+      if (received.readInt32LE(8) === 1 && received.readInt32LE(12) === 2013) return undefined;
+      throw new Error("unexpected reply to ping");
+    },
+    ended(why) {
+      throw new Error(why === "timeout" ? "no reply to ping" : "closed before replying to ping");
+    },
   });
 }
 
 /** Polls {@link mongoPing} until it answers or `timeoutMs` (ms) passes. */
-export async function waitMongoPing(host: string, port: number, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await mongoPing(host, port);
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `${host}:${port} did not answer a ping within ${timeoutMs} ms (${String(last)})`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+export function waitMongoPing(host: string, port: number, timeoutMs: number): Promise<void> {
+  return retryUntil(
+    () => mongoPing(host, port),
+    timeoutMs,
+    100,
+    (last) => `${host}:${port} did not answer a ping within ${timeoutMs} ms (${String(last)})`,
+  );
 }

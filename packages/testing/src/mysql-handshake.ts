@@ -1,4 +1,4 @@
-import { Socket } from "node:net";
+import { exchange, MORE, retryUntil } from "./wire-probe.js";
 
 /**
  * Connects and reads the MySQL server greeting, which carries the server version: the server
@@ -10,49 +10,26 @@ export function mysqlGreetingVersion(
   port: number,
   timeoutMs = 2_000,
 ): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let buf = Buffer.alloc(0);
-    const fail = (error: Error) => {
-      socket.destroy();
-      reject(error);
-    };
-    socket.setTimeout(timeoutMs, () => fail(new Error("no greeting")));
-    socket.once("error", fail);
-    socket.once("close", () => fail(new Error("closed before greeting")));
-    socket.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (buf.length < 5) return;
-      const protocol = buf[4];
-      if (protocol === 0xff) return fail(new Error(buf.subarray(7).toString("utf8")));
-      const end = buf.indexOf(0, 5);
-      if (end < 0) return;
-      socket.destroy();
-      resolve(buf.toString("utf8", 5, end).replace(/^5\.5\.5-/, ""));
-    });
-    socket.connect(port, host);
+  return exchange(host, port, timeoutMs, {
+    read(received) {
+      if (received.length < 5) return MORE;
+      if (received[4] === 0xff) throw new Error(received.subarray(7).toString("utf8"));
+      const end = received.indexOf(0, 5);
+      if (end < 0) return MORE;
+      return received.toString("utf8", 5, end).replace(/^5\.5\.5-/, "");
+    },
+    ended(why) {
+      throw new Error(why === "timeout" ? "no greeting" : "closed before greeting");
+    },
   });
 }
 
 /** Polls {@link mysqlGreetingVersion} until it answers or `timeoutMs` (ms) passes. */
-export async function waitMysqlGreeting(
-  host: string,
-  port: number,
-  timeoutMs: number,
-): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await mysqlGreetingVersion(host, port);
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `mysql ${host}:${port} sent no greeting within ${timeoutMs} ms (${String(last)})`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
+export function waitMysqlGreeting(host: string, port: number, timeoutMs: number): Promise<string> {
+  return retryUntil(
+    () => mysqlGreetingVersion(host, port),
+    timeoutMs,
+    200,
+    (last) => `mysql ${host}:${port} sent no greeting within ${timeoutMs} ms (${String(last)})`,
+  );
 }

@@ -32,28 +32,25 @@ export function canConnect(host: string, port: number, timeoutMs = 1_000): Promi
 }
 
 /** Polls until nothing accepts connections on host:port, or `timeoutMs` (ms) passes. */
-export async function waitPortClosed(
-  host: string,
-  port: number,
-  timeoutMs: number,
-): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (!(await canConnect(host, port, 500))) return true;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
+export function waitPortClosed(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return waitConnectable(host, port, false, timeoutMs);
 }
 
 /** Polls until host:port accepts connections, or `timeoutMs` (ms) passes. */
-export async function waitPortOpen(
+export function waitPortOpen(host: string, port: number, timeoutMs: number): Promise<boolean> {
+  return waitConnectable(host, port, true, timeoutMs);
+}
+
+/** Polls until {@link canConnect} says `wanted`: true once it does, false after `timeoutMs` (ms). */
+async function waitConnectable(
   host: string,
   port: number,
+  wanted: boolean,
   timeoutMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await canConnect(host, port, 500)) return true;
+    if ((await canConnect(host, port, 500)) === wanted) return true;
     await new Promise((r) => setTimeout(r, 100));
   }
   return false;

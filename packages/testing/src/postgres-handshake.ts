@@ -1,4 +1,4 @@
-import { Socket } from "node:net";
+import { exchange, MORE, retryUntil } from "./wire-probe.js";
 
 /** User and database the readiness probe names in its startup message. */
 const PROBE_USER = "postgres";
@@ -15,47 +15,36 @@ export function postgresReady(
   port: number,
   timeoutMs = 2_000,
 ): Promise<string | undefined> {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let buf = Buffer.alloc(0);
-    let authenticated = false;
-    let settled = false;
-    const finish = (error: Error | undefined, version?: string) => {
-      if (settled) return;
-      settled = true;
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(version);
-    };
-    socket.setTimeout(timeoutMs, () =>
-      authenticated ? finish(undefined) : finish(new Error("no reply")),
-    );
-    socket.once("error", (error) => finish(error));
-    socket.once("close", () =>
-      authenticated ? finish(undefined) : finish(new Error("closed before authentication")),
-    );
-    socket.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
-      while (buf.length >= 5) {
-        const type = String.fromCharCode(buf[0]!);
-        const length = buf.readInt32BE(1);
-        if (buf.length < 1 + length) return;
-        const body = buf.subarray(5, 1 + length);
-        buf = buf.subarray(1 + length);
-        if (type === "E") return finish(new Error(errorMessage(body)));
+  let authenticated = false;
+  /** Where the next unread message starts. */
+  let offset = 0;
+  return exchange<string | undefined>(host, port, timeoutMs, {
+    request: startupMessage(),
+    read(received) {
+      while (received.length - offset >= 5) {
+        const type = String.fromCharCode(received[offset] ?? 0);
+        const length = received.readInt32BE(offset + 1);
+        if (received.length - offset < 1 + length) return MORE;
+        const body = received.subarray(offset + 5, offset + 1 + length);
+        offset += 1 + length;
+        if (type === "E") throw new Error(errorMessage(body));
         if (type === "R") {
           authenticated = true;
           // Anything but AuthenticationOk (0) asks for a password: ready, version unknown.
-          if (body.readInt32BE(0) !== 0) return finish(undefined);
+          if (body.readInt32BE(0) !== 0) return undefined;
         }
         if (type === "S") {
           const [name, value] = body.toString("utf8").split("\0");
-          if (name === "server_version") return finish(undefined, value);
+          if (name === "server_version") return value;
         }
-        if (type === "Z") return finish(undefined);
+        if (type === "Z") return undefined;
       }
-    });
-    socket.connect(port, host, () => socket.write(startupMessage()));
+      return MORE;
+    },
+    ended(why) {
+      if (authenticated) return undefined;
+      throw new Error(why === "timeout" ? "no reply" : "closed before authentication");
+    },
   });
 }
 
@@ -76,24 +65,15 @@ function errorMessage(body: Buffer): string {
 }
 
 /** Polls {@link postgresReady} until the server accepts sessions or `timeoutMs` (ms) passes. */
-export async function waitPostgresReady(
+export function waitPostgresReady(
   host: string,
   port: number,
   timeoutMs: number,
 ): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      return await postgresReady(host, port);
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(
-        `postgres ${host}:${port} not ready within ${timeoutMs} ms (${String(last)})`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return retryUntil(
+    () => postgresReady(host, port),
+    timeoutMs,
+    100,
+    (last) => `postgres ${host}:${port} not ready within ${timeoutMs} ms (${String(last)})`,
+  );
 }

@@ -1,4 +1,4 @@
-import { Socket } from "node:net";
+import { exchange, MORE } from "./wire-probe.js";
 
 /** A decoded RESP2 reply. Errors are returned as `Error` values, not thrown. */
 export type RespValue = string | number | null | Error | RespValue[];
@@ -58,32 +58,23 @@ export function respCommand(
   args: readonly string[],
   timeoutMs = 5_000,
 ): Promise<RespValue> {
-  return new Promise((resolve, reject) => {
-    const socket = new Socket();
-    let buf = Buffer.alloc(0);
-    const fail = (error: Error) => {
-      socket.destroy();
-      reject(error);
-    };
-    socket.setTimeout(timeoutMs, () =>
-      fail(new Error(`redis ${host}:${port} did not answer ${args[0]} within ${timeoutMs} ms`)),
-    );
-    socket.once("error", fail);
-    // A proxy in front of a restarting server (docker-proxy) may accept and then close.
-    socket.once("close", () =>
-      fail(new Error(`redis ${host}:${port} closed the connection before answering ${args[0]}`)),
-    );
-    socket.on("data", (chunk) => {
-      buf = Buffer.concat([buf, chunk]);
+  return exchange(host, port, timeoutMs, {
+    request: encode(args),
+    read(received) {
       try {
-        const [value] = parseAt(buf, 0);
-        socket.destroy();
-        resolve(value);
+        return parseAt(received, 0)[0];
       } catch (error) {
-        if (error !== INCOMPLETE) fail(error as Error);
+        if (error === INCOMPLETE) return MORE;
+        throw error;
       }
-    });
-    socket.connect(port, host, () => socket.write(encode(args)));
+    },
+    ended(why) {
+      throw new Error(
+        why === "timeout"
+          ? `redis ${host}:${port} did not answer ${args[0]} within ${timeoutMs} ms`
+          : `redis ${host}:${port} closed the connection before answering ${args[0]}`,
+      );
+    },
   });
 }
 

@@ -9,6 +9,7 @@ import { redisInfoField, respOk } from "../resp.js";
 import type { StartedServer } from "../server.js";
 import type { ServerDescriptor } from "../types.js";
 import { startWatchdog } from "../watchdog.js";
+import { retryUntil } from "../wire-probe.js";
 import { containerRuntime, loadTestcontainers } from "./runtime.js";
 
 /** Images used in container mode, from `LOCKS_*_IMAGE` or the official defaults. */
@@ -100,17 +101,27 @@ export function wrap(
   };
 }
 
-async function waitRedisPing(port: number, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      if ((await respOk(LOOPBACK, port, ["PING"], 1_000)) === "PONG") return;
-    } catch {
-      // not yet
-    }
-    if (Date.now() > deadline) throw new Error(`redis on port ${port} did not answer PING`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** The descriptor of a Redis container (or cluster node) on a loopback host port. */
+function redisDescriptor(port: number, version: string | undefined): Omit<ServerDescriptor, "id"> {
+  return {
+    url: `redis://${LOOPBACK}:${port}`,
+    host: LOOPBACK,
+    port,
+    mode: "container",
+    ...(version ? { version } : {}),
+  };
+}
+
+function waitRedisPing(port: number, timeoutMs = 30_000): Promise<void> {
+  return retryUntil(
+    async () => {
+      const reply = await respOk(LOOPBACK, port, ["PING"], 1_000);
+      if (reply !== "PONG") throw new Error(`PING answered ${String(reply)}`);
+    },
+    timeoutMs,
+    100,
+    () => `redis on port ${port} did not answer PING`,
+  );
 }
 
 /** Redis through `@testcontainers/redis`, no persistence, on a fixed loopback host port. */
@@ -128,13 +139,7 @@ export async function startRedisContainer(env: NodeJS.ProcessEnv): Promise<Start
   const version = await redisInfoField(LOOPBACK, port, "redis_version");
   return wrap(
     started,
-    {
-      url: `redis://${LOOPBACK}:${port}`,
-      host: LOOPBACK,
-      port,
-      mode: "container",
-      ...(version ? { version } : {}),
-    },
+    redisDescriptor(port, version),
     `${image}${version ? ` (redis ${version})` : ""}`,
     () => waitRedisPing(port),
   );
@@ -339,13 +344,7 @@ export async function startRedisClusterContainers(
       nodes.push(
         wrap(
           started,
-          {
-            url: `redis://${LOOPBACK}:${port}`,
-            host: LOOPBACK,
-            port,
-            mode: "container",
-            ...(version ? { version } : {}),
-          },
+          redisDescriptor(port, version),
           `${image} cluster node (host network)${version ? ` redis ${version}` : ""}`,
           async () => {
             await waitRedisPing(port);

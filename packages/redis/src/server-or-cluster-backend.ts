@@ -23,7 +23,7 @@ import { newToken, pxTtl } from "./token.js";
  * One Redis server, or one Redis Cluster (the lock's keys share a hash slot, so each operation is
  * one script on one master). Fencing tokens come from a counter incremented in the acquire script.
  */
-export class SingleBackend implements LockBackend {
+export class ServerOrClusterBackend implements LockBackend {
   readonly name = "redis";
   readonly capabilities = {
     fencing: true,
