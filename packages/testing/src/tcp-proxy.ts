@@ -34,6 +34,18 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
+/**
+ * Resets a connection (RST) where Node can, and closes it otherwise. Node cannot reset a socket
+ * whose graceful end (`end()`, a FIN) is still being sent: the reset fails, the socket's handle
+ * is never closed, and the process cannot exit (at exit Node waits for every handle to close,
+ * spinning on one core). Such a socket is destroyed instead; its peer has its FIN already.
+ */
+export function resetSocket(socket: Socket): void {
+  if (socket.destroyed) return;
+  if (socket.writableEnded) socket.destroy();
+  else socket.resetAndDestroy();
+}
+
 interface Pair {
   client: Socket;
   upstream: Socket;
@@ -69,7 +81,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     partitioned = false;
     for (const client of [...silenced]) {
       silenced.delete(client);
-      client.resetAndDestroy();
+      resetSocket(client);
     }
   };
 
@@ -134,12 +146,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     dropConnections() {
       for (const pair of [...pairs]) {
         pairs.delete(pair);
-        pair.client.resetAndDestroy();
-        pair.upstream.resetAndDestroy();
+        resetSocket(pair.client);
+        resetSocket(pair.upstream);
       }
       for (const client of [...silenced]) {
         silenced.delete(client);
-        client.resetAndDestroy();
+        resetSocket(client);
       }
     },
     pause() {

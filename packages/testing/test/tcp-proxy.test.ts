@@ -1,4 +1,6 @@
+import { spawn } from "node:child_process";
 import { createServer, type Server, type Socket } from "node:net";
+import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTcpProxy } from "../src/index.js";
 import { connect, nextData } from "./helpers.js";
@@ -151,4 +153,36 @@ describe("startTcpProxy", () => {
   it("rejects a bad target", async () => {
     await expect(startTcpProxy({ host: "127.0.0.1", port: 1.5 })).rejects.toBeInstanceOf(TypeError);
   });
+});
+
+/** Runs the reset-while-ending fixture; resolves whether the process exited within `ms`. */
+function exitsWithin(mode: "helper" | "node", ms: number): Promise<boolean> {
+  const script = fileURLToPath(new URL("./fixtures/reset-while-ending.ts", import.meta.url));
+  const child = spawn(process.execPath, ["--import", "tsx", script, mode], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      resolve(false);
+    }, ms);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
+
+describe("resetting a connection whose end is still being sent", () => {
+  // Node cannot reset such a socket: its handle never closes and the process spins at exit.
+  // The proxy's reset falls back to closing it, so a process that used the proxy can exit.
+  it("lets the process exit (Node's resetAndDestroy alone does not)", async () => {
+    const [helper, node] = await Promise.all([
+      exitsWithin("helper", 10_000),
+      exitsWithin("node", 5_000),
+    ]);
+    expect(helper).toBe(true);
+    // The fixture does reproduce the hazard (checked on Node 20; a later release may fix it).
+    if (process.versions.node.startsWith("20.")) expect(node).toBe(false);
+  }, 20_000);
 });
