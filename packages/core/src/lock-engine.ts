@@ -91,6 +91,7 @@ export class LockEngine implements WaitContext, HandleOwner {
       const handle = new Handle(this, lock, grant);
       this.handles.add(handle);
       this.queueFor(backendKey).held++;
+      handle.watch();
       publish.acquireEnd({
         key,
         backend,

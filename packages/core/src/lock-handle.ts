@@ -38,7 +38,7 @@ export class Handle implements LockHandle {
   private readonly controller = new AbortController();
   private readonly autoExtend: boolean;
   private readonly acquiredAt = now();
-  private readonly stopWatching: (() => void) | undefined;
+  private stopWatching: (() => void) | undefined;
   private state: State = "held";
   private ttl: number;
   /** Monotonic time after which the lease may have expired on the backend (Infinity without leases). */
@@ -61,15 +61,27 @@ export class Handle implements LockHandle {
     this.expiresAt = leases
       ? grant.sentAt + (grant.lease.validity ?? lock.ttl)
       : Number.POSITIVE_INFINITY;
-    this.stopWatching = this.backend.watchLease?.(this.lease, (reason, cause) =>
-      this.markLost(reason, cause),
-    );
     if (leases) {
       this.armExpiry();
       if (this.autoExtend) this.scheduleRenewal(this.ttl / 3);
     } else {
       this.scheduleRenewal(this.validateInterval());
     }
+  }
+
+  /**
+   * Starts the backend's watch on the lease (`watchLease`). Called by the owner once it counts the
+   * handle as held: a watch may report the loss at once (the connection died between the grant
+   * and now), and that loss must find the handle registered, or the owner would count the key as
+   * held by this provider forever.
+   */
+  watch(): void {
+    if (this.state !== "held" || this.stopWatching) return;
+    this.stopWatching = this.backend.watchLease?.(this.lease, (reason, cause) =>
+      this.markLost(reason, cause),
+    );
+    // Lost during the call: markLost ran before there was a watch to stop.
+    if (this.state !== "held") this.stopWatching?.();
   }
 
   get signal(): AbortSignal {
