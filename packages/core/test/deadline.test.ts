@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
+import { type BackendLease, createLockProvider } from "../src/backend.js";
 import { LockLostError, MemoryLockProvider, MemoryLockStore } from "../src/index.js";
+import { storeBackend } from "./helpers.js";
 
 /** Blocks the event loop for `ms` (a GC pause, CPU-bound code, a SIGSTOP of the process). */
 function stall(ms: number): void {
@@ -16,15 +17,7 @@ function stall(ms: number): void {
  */
 function stallingBackend(store: MemoryLockStore, stallMs: number, stalls: number) {
   const log = { attempts: 0, releases: 0 };
-  const backend: LockBackend = {
-    name: "stalling",
-    capabilities: {
-      fencing: true,
-      leases: true,
-      distributed: false,
-      notifications: false,
-      fairness: false,
-    },
+  const backend = storeBackend(store, "stalling", {
     waitTuning: { minDelay: 5, maxDelay: 20 },
     async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
       const granted = store.tryAcquire(key, ttl);
@@ -35,15 +28,11 @@ function stallingBackend(store: MemoryLockStore, stallMs: number, stalls: number
       }
       return granted && { key, ...granted };
     },
-    async extend(lease, ttl) {
-      return store.extend(lease.key, lease.token, ttl) ? "renewed" : "lost";
-    },
     async release(lease) {
       log.releases++;
       return store.release(lease.key, lease.token);
     },
-    close: async () => {},
-  };
+  });
   return { backend, log };
 }
 

@@ -1,3 +1,4 @@
+import type { BackendLease, LockBackend } from "../src/backend.js";
 import { MemoryLockStore } from "../src/index.js";
 import { MemoryLockProvider } from "../src/memory-provider.js";
 
@@ -20,3 +21,36 @@ export function aborted(signal: AbortSignal): Promise<unknown> {
 }
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A backend over a {@link MemoryLockStore} with local leases and fencing, for tests of core's
+ * engine against a backend that behaves in one chosen way: `overrides` replaces any member.
+ */
+export function storeBackend(
+  store: MemoryLockStore,
+  name: string,
+  overrides: Partial<LockBackend> = {},
+): LockBackend {
+  return {
+    name,
+    capabilities: {
+      fencing: true,
+      leases: true,
+      distributed: false,
+      notifications: false,
+      fairness: false,
+    },
+    async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
+      const granted = store.tryAcquire(key, ttl);
+      return granted && { key, ...granted };
+    },
+    async extend(lease, ttl) {
+      return store.extend(lease.key, lease.token, ttl) ? "renewed" : "lost";
+    },
+    async release(lease) {
+      return store.release(lease.key, lease.token);
+    },
+    close: async () => {},
+    ...overrides,
+  };
+}

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
+import { createLockProvider, type LockBackend } from "../src/backend.js";
 import { MAX_TIMEOUT, MAX_TTL, MemoryLockProvider, MemoryLockStore } from "../src/index.js";
 import { startTimer } from "../src/timers.js";
+import { storeBackend } from "./helpers.js";
 
 /** Longest delay one Node timer holds; longer ones fire after 1 ms unless chained. */
 const NODE_TIMER_LIMIT = 2 ** 31 - 1;
@@ -10,29 +11,21 @@ const NODE_TIMER_LIMIT = 2 ** 31 - 1;
 function countingBackend() {
   const store = new MemoryLockStore();
   const calls = { tryAcquire: 0, extend: 0, release: 0 };
+  const base = storeBackend(store, "counting");
   const backend: LockBackend = {
-    name: "counting",
-    capabilities: {
-      fencing: true,
-      leases: true,
-      distributed: false,
-      notifications: false,
-      fairness: false,
-    },
-    async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
+    ...base,
+    tryAcquire(key, ttl) {
       calls.tryAcquire++;
-      const granted = store.tryAcquire(key, ttl);
-      return granted && { key, ...granted };
+      return base.tryAcquire(key, ttl);
     },
-    async extend(lease, ttl) {
+    extend(lease, ttl) {
       calls.extend++;
-      return store.extend(lease.key, lease.token, ttl) ? "renewed" : "lost";
+      return base.extend(lease, ttl);
     },
-    async release(lease) {
+    release(lease) {
       calls.release++;
-      return store.release(lease.key, lease.token);
+      return base.release(lease);
     },
-    close: async () => {},
   };
   return { backend, calls };
 }

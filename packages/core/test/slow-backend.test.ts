@@ -1,19 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
 import { MemoryLockStore } from "../src/index.js";
+import { storeBackend } from "./helpers.js";
 
 /** A backend that answers after a network-like delay. */
 function slowBackend(store: MemoryLockStore, ms: number): LockBackend {
   const later = <T>(value: T) => new Promise<T>((resolve) => setTimeout(() => resolve(value), ms));
-  return {
-    name: "slow",
-    capabilities: {
-      fencing: true,
-      leases: true,
-      distributed: false,
-      notifications: false,
-      fairness: false,
-    },
+  return storeBackend(store, "slow", {
     async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
       const granted = store.tryAcquire(key, ttl);
       return later(granted && { key, ...granted });
@@ -21,8 +14,7 @@ function slowBackend(store: MemoryLockStore, ms: number): LockBackend {
     extend: (lease, ttl) =>
       later(store.extend(lease.key, lease.token, ttl) ? ("renewed" as const) : ("lost" as const)),
     release: (lease) => later(store.release(lease.key, lease.token)),
-    close: async () => {},
-  };
+  });
 }
 
 describe("a backend that answers over the network", () => {

@@ -1,33 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
+import { createLockProvider, type LockBackend } from "../src/backend.js";
 import { MemoryLockStore } from "../src/index.js";
+import { storeBackend } from "./helpers.js";
 
 /**
  * A polling backend whose lease watch reports the first grant lost at once, as when the
  * connection that holds a lock dies between the grant and the handle's creation.
  */
-function dyingAtGrant(store: MemoryLockStore) {
+function dyingAtGrant(store: MemoryLockStore): { backend: LockBackend; log: { stopped: number } } {
   const log = { watches: 0, stopped: 0 };
-  const backend: LockBackend = {
-    name: "dying-at-grant",
-    capabilities: {
-      fencing: true,
-      leases: true,
-      distributed: false,
-      notifications: false,
-      fairness: false,
-    },
+  const backend = storeBackend(store, "dying-at-grant", {
     waitTuning: { minDelay: 5, maxDelay: 20 },
-    async tryAcquire(key, ttl): Promise<BackendLease | undefined> {
-      const granted = store.tryAcquire(key, ttl);
-      return granted && { key, ...granted };
-    },
-    async extend(lease, ttl) {
-      return store.extend(lease.key, lease.token, ttl) ? "renewed" : "lost";
-    },
-    async release(lease) {
-      return store.release(lease.key, lease.token);
-    },
     watchLease(lease, onLost) {
       log.watches++;
       if (log.watches === 1) {
@@ -38,8 +21,7 @@ function dyingAtGrant(store: MemoryLockStore) {
         log.stopped++;
       };
     },
-    close: async () => {},
-  };
+  });
   return { backend, log };
 }
 
