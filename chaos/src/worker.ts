@@ -13,7 +13,10 @@ import type { ErrorCounts, FromWorker, ToWorker, WorkerConfig } from "./protocol
 import { RegisterClient } from "./register-client.js";
 import { startWatchdog } from "./watchdog.js";
 
-const send = (message: FromWorker) => process.send?.(message);
+/** Sends to the coordinator while it is there (a send without it would throw in a later tick). */
+const send = (message: FromWorker) => {
+  if (process.connected) process.send?.(message);
+};
 const errors: ErrorCounts = {};
 const count = (what: string) => {
   errors[what] = (errors[what] ?? 0) + 1;
@@ -190,6 +193,15 @@ async function inject(
   }
 }
 
+let finished = false;
+// The coordinator went away (killed, crashed): stop as if told to, and exit even if something
+// keeps the event loop alive, instead of running on as an orphan.
+process.on("disconnect", () => {
+  if (finished) return;
+  stopping.abort();
+  setTimeout(() => process.exit(2), 30_000).unref();
+});
+
 process.on("message", (message: ToWorker) => {
   if (message.type === "ping") send({ type: "pong", at: now() });
   if (message.type === "stop") {
@@ -202,6 +214,7 @@ process.on("message", (message: ToWorker) => {
   if (message.type === "start") {
     run(message.config).then(
       () => {
+        finished = true;
         send({ type: "done", errors });
         process.disconnect?.();
       },
@@ -210,6 +223,7 @@ process.on("message", (message: ToWorker) => {
           type: "fatal",
           message: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });
+        finished = true;
         process.exitCode = 1;
         process.disconnect?.();
       },
