@@ -4,6 +4,10 @@
  */
 
 export { backendKey } from "./backend-key.js";
+export { type CancelLoop, cancelUntilEnded } from "./cancel-loop.js";
+export { checkoutBefore } from "./checkout.js";
+export { ConnectionLife } from "./connection-life.js";
+export { ControlConnection } from "./control-connection.js";
 export type {
   BackendLease,
   ExtendResult,
@@ -19,6 +23,7 @@ export {
 export { now } from "./monotonic.js";
 export { checkOptionKeys } from "./option-keys.js";
 export { settleFirst, TIMED_OUT } from "./race.js";
+export { replyWithin } from "./reply-within.js";
 export { isTransientNetworkError } from "./retryable.js";
 export {
   assertValidKey,

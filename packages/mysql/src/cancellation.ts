@@ -1,4 +1,4 @@
-import { settleFirst } from "@locks/core/backend";
+import { ControlConnection, cancelUntilEnded } from "@locks/core/backend";
 import mysql, { type Connection, type Pool } from "mysql2";
 import { Session } from "./session.js";
 import type { SessionPool } from "./session-pool.js";
@@ -8,17 +8,26 @@ import type { SessionPool } from "./session-pool.js";
  * outside the pool: cancelling must never wait for a free pool slot.
  */
 export class Cancellation {
-  private control: Promise<Session> | undefined;
+  private readonly control: ControlConnection<Session>;
 
   constructor(
     private readonly sessions: SessionPool,
     /** Longest wait (ms) for the reply to a `KILL QUERY`. */
     private readonly replyTimeout: number,
-  ) {}
+  ) {
+    this.control = new ControlConnection(
+      () =>
+        openStandalone(sessions.pool).then((session) => {
+          sessions.track(session);
+          return session;
+        }),
+      (session) => session.dead,
+    );
+  }
 
   /** Opens the control connection ahead of need, so that a cancellation costs one round trip. */
   prepare(): void {
-    this.controlSession().catch(() => {});
+    this.control.prepare();
   }
 
   /**
@@ -27,54 +36,21 @@ export class Cancellation {
    * pause). If the control connection cannot be used, the waiting session is destroyed instead,
    * which ends the wait too.
    */
-  async interrupt(session: Session, waiting: () => Promise<unknown> | undefined): Promise<void> {
-    for (let attempt = 0; waiting() && !session.dead; attempt++) {
-      try {
-        const control = await this.controlSession();
+  interrupt(session: Session, waiting: () => Promise<unknown> | undefined): Promise<void> {
+    return cancelUntilEnded({
+      running: waiting,
+      gone: () => session.dead,
+      cancel: async () => {
+        const control = await this.control.get();
         await control.execute(`KILL QUERY ${Number(session.id)}`, [], this.replyTimeout);
-      } catch {
-        this.sessions.destroy(session);
-        return;
-      }
-      const call = waiting();
-      if (!call) return;
-      // Normally the wait ends right after the KILL; repeat it only if it did not.
-      await settleFirst(
-        call.catch(() => {}),
-        [],
-        Math.min(200, 5 * 2 ** attempt),
-      );
-    }
+      },
+      cancelFailed: () => this.sessions.destroy(session),
+    });
   }
 
   /** Closes the control connection. */
-  async close(): Promise<void> {
-    const control = this.control;
-    this.control = undefined;
-    await control?.then(
-      (session) => session.destroy(),
-      () => {},
-    );
-  }
-
-  private controlSession(): Promise<Session> {
-    if (this.control) {
-      const current = this.control;
-      return current.then((session) => {
-        if (!session.dead) return session;
-        if (this.control === current) this.control = undefined;
-        return this.controlSession();
-      });
-    }
-    const opening = openStandalone(this.sessions.pool).then((session) => {
-      this.sessions.track(session);
-      return session;
-    });
-    this.control = opening;
-    opening.catch(() => {
-      if (this.control === opening) this.control = undefined;
-    });
-    return opening;
+  close(): Promise<void> {
+    return this.control.close((session) => session.destroy());
   }
 }
 

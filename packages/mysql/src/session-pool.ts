@@ -1,4 +1,4 @@
-import { now, settleFirst, TIMED_OUT } from "@locks/core/backend";
+import { checkoutBefore } from "@locks/core/backend";
 import type { Pool, PoolConnection } from "mysql2";
 import { Session } from "./session.js";
 
@@ -81,10 +81,8 @@ export class SessionPool {
     });
     // A connection that arrives after the wait gave up comes straight from the pool and holds
     // nothing of ours, so it can go straight back.
-    const connection = await settleFirst(taking, signal ? [signal] : [], deadline - now(), (late) =>
-      late.release(),
-    );
-    return connection === TIMED_OUT ? undefined : this.adopt(connection);
+    const connection = await checkoutBefore(taking, signal, deadline, (late) => late.release());
+    return connection && this.adopt(connection);
   }
 
   private adopt(connection: PoolConnection): Session {

@@ -1,3 +1,4 @@
+import { ConnectionLife, replyWithin } from "@locks/core/backend";
 import type { Connection, ResultSetHeader } from "mysql2";
 
 /** A driver error raised by this package (not by the server). */
@@ -24,13 +25,14 @@ type Row = unknown[];
 export class Session {
   private static readonly byConnection = new WeakMap<Connection, Session>();
 
-  private deathCause: unknown;
-  private readonly deathListeners = new Set<(cause: unknown) => void>();
+  private readonly life = new ConnectionLife();
 
   private constructor(readonly connection: Connection) {
-    connection.on("error", (error: unknown) => this.die(error));
+    connection.on("error", (error: unknown) => this.life.die(error));
     connection.on("end", () =>
-      this.die(new ConnectionClosedError("The server closed the connection", "CONNECTION_ENDED")),
+      this.life.die(
+        new ConnectionClosedError("The server closed the connection", "CONNECTION_ENDED"),
+      ),
     );
   }
 
@@ -51,17 +53,12 @@ export class Session {
 
   /** True once the connection ended, failed or was destroyed. */
   get dead(): boolean {
-    return this.deathCause !== undefined;
+    return this.life.dead;
   }
 
   /** Calls `listener` once when the session dies (at once if it already has). Returns an unsubscribe. */
   onDeath(listener: (cause: unknown) => void): () => void {
-    if (this.deathCause !== undefined) {
-      listener(this.deathCause);
-      return () => {};
-    }
-    this.deathListeners.add(listener);
-    return () => this.deathListeners.delete(listener);
+    return this.life.onDeath(listener);
   }
 
   /** Runs a statement returning rows; rows come back as arrays whatever the pool's settings. */
@@ -80,45 +77,27 @@ export class Session {
 
   /** Closes the socket at once; the server then ends the session and frees its locks. */
   destroy(cause?: unknown): void {
-    this.die(cause ?? new ConnectionClosedError("The connection was discarded", "DISCARDED"));
+    this.life.die(cause ?? new ConnectionClosedError("The connection was discarded", "DISCARDED"));
     this.connection.destroy();
   }
 
   private run(sql: string, values: readonly unknown[], timeout?: number): Promise<unknown> {
-    if (this.deathCause !== undefined) return Promise.reject(this.deathCause);
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let done = false;
-      if (timeout !== undefined && Number.isFinite(timeout)) {
-        timer = setTimeout(() => {
-          if (done) return;
-          done = true;
-          const error = new ConnectionClosedError(
-            `No reply from the server within ${timeout} ms`,
-            "QUERY_TIMEOUT",
-          );
-          this.destroy(error);
-          reject(error);
-        }, timeout);
-      }
+    if (this.life.dead) return Promise.reject(this.life.cause);
+    const reply = new Promise((resolve, reject) => {
       this.connection.query(
         { sql, values: [...values], rowsAsArray: true, namedPlaceholders: false, typeCast: true },
-        (error, result) => {
-          if (timer !== undefined) clearTimeout(timer);
-          if (done) return;
-          done = true;
-          if (error) reject(error);
-          else resolve(result);
-        },
+        (error, result) => (error ? reject(error) : resolve(result)),
       );
     });
-  }
-
-  private die(cause: unknown): void {
-    if (this.deathCause !== undefined) return;
-    this.deathCause = cause ?? new Error("connection closed");
-    for (const listener of [...this.deathListeners]) listener(this.deathCause);
-    this.deathListeners.clear();
+    return replyWithin(reply, timeout ?? Number.POSITIVE_INFINITY, () => {
+      // After a lost reply the protocol state is unknown: the connection cannot be reused.
+      const error = new ConnectionClosedError(
+        `No reply from the server within ${timeout} ms`,
+        "QUERY_TIMEOUT",
+      );
+      this.destroy(error);
+      return error;
+    });
   }
 }
 

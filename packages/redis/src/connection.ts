@@ -1,3 +1,4 @@
+import { replyWithin } from "@locks/core/backend";
 import type { LuaScript } from "./scripts.lua.js";
 
 /** Argument of a Redis command. */
@@ -104,19 +105,9 @@ export class RedisNoAnswerError extends Error {
  * command itself is not withdrawn: it still runs if the connection comes back.
  */
 export function answerWithin<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  // Beyond what a timer can hold (2^31 − 1 ms, about 24.8 days) the bound would never matter.
-  if (!(ms < 2 ** 31 - 1)) return promise;
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
+  return replyWithin(
     promise,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new RedisNoAnswerError(`${what}: no answer from Redis within ${Math.round(ms)} ms`),
-          ),
-        Math.max(0, ms),
-      );
-    }),
-  ]).finally(() => clearTimeout(timer));
+    ms,
+    () => new RedisNoAnswerError(`${what}: no answer from Redis within ${Math.round(ms)} ms`),
+  );
 }
