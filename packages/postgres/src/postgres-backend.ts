@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
 import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
-import { now } from "@locks/core/backend";
+import { ControlConnection, cancelUntilEnded, now } from "@locks/core/backend";
 import pg, { type Pool, type PoolClient } from "pg";
 import {
   isDeadlockError,
@@ -75,7 +75,10 @@ export class PostgresLockBackend implements LockBackend {
   /** Sessions in use right now (holding or waiting), plus the control session. */
   private readonly known = new Set<Session>();
   private readonly cleanups = new Set<Promise<void>>();
-  private control: Promise<Session> | undefined;
+  private readonly control = new ControlConnection(
+    () => this.openControl(),
+    (session: Session) => session.dead,
+  );
   private readonly trySql: string;
   private readonly blockingSql: string;
   private readonly fenceDdl: string;
@@ -126,7 +129,7 @@ export class PostgresLockBackend implements LockBackend {
     const session = await this.take(signal, deadline);
     if (!session) return undefined;
     // Open the control session now, so that a cancellation costs one round trip.
-    this.controlSession().catch(() => {});
+    this.control.prepare();
     /** The wait in flight, if any. */
     let waiting: Promise<unknown> | undefined;
     let interrupting: Promise<void> | undefined;
@@ -266,14 +269,7 @@ export class PostgresLockBackend implements LockBackend {
     // Whatever is still checked out (a handle the provider no longer tracks) would keep
     // `pool.end()` waiting forever.
     for (const session of [...this.known]) this.discard(session);
-    const control = this.control;
-    this.control = undefined;
-    if (control) {
-      await control.then(
-        (session) => session.destroy(),
-        () => {},
-      );
-    }
+    await this.control.close((session) => session.destroy());
     if (this.ownsPool) await this.pool.end().catch(() => {});
   }
 
@@ -399,40 +395,25 @@ export class PostgresLockBackend implements LockBackend {
   }
 
   /**
-   * Cancels the wait running on `session` with `pg_cancel_backend` from the control session. A
-   * cancel that reaches the server before the statement starts is ignored by it, so it is repeated
-   * (with a growing pause) until the wait has ended. If the control session cannot be used, the
-   * waiting connection is destroyed instead (the server then ends the wait when it notices).
+   * Cancels the wait running on `session` with `pg_cancel_backend` from the control session, until
+   * the wait has ended (a cancel that reaches the server before the statement starts is ignored by
+   * it). If the control session cannot be used, the waiting connection is destroyed instead (the
+   * server then ends the wait when it notices).
    */
-  private async interrupt(
-    session: Session,
-    waiting: () => Promise<unknown> | undefined,
-  ): Promise<void> {
-    for (let attempt = 0; waiting() && !session.dead; attempt++) {
-      try {
-        const control = await this.controlSession();
+  private interrupt(session: Session, waiting: () => Promise<unknown> | undefined): Promise<void> {
+    return cancelUntilEnded({
+      running: waiting,
+      gone: () => session.dead,
+      cancel: async () => {
+        const control = await this.control.get();
         await control.rows(CANCEL_SQL, [session.announcedPid], this.settings.validateTimeout);
-      } catch {
-        session.destroy();
-        return;
-      }
-      const call = waiting();
-      if (!call) return;
-      // Normally the wait ends right after the cancel; repeat it only if it did not.
-      await Promise.race([call.catch(() => {}), pause(Math.min(200, 5 * 2 ** attempt))]);
-    }
+      },
+      cancelFailed: () => session.destroy(),
+    });
   }
 
   /** A connection outside the pool for `pg_cancel_backend`: cancelling must not wait for a pool slot. */
-  private controlSession(): Promise<Session> {
-    if (this.control) {
-      const current = this.control;
-      return current.then((session) => {
-        if (!session.dead) return session;
-        if (this.control === current) this.control = undefined;
-        return this.controlSession();
-      });
-    }
+  private openControl(): Promise<Session> {
     const client = new pg.Client(this.pool.options);
     const session = Session.of(client);
     const opening = client.connect().then(() => {
@@ -441,10 +422,6 @@ export class PostgresLockBackend implements LockBackend {
       return session;
     });
     opening.catch(() => session.destroy());
-    this.control = opening;
-    opening.catch(() => {
-      if (this.control === opening) this.control = undefined;
-    });
     return opening;
   }
 
@@ -503,9 +480,4 @@ function endsSession(error: unknown): boolean {
 
 function isTimeout(error: unknown): boolean {
   return error instanceof ConnectionClosedError && error.code === "QUERY_TIMEOUT";
-}
-
-/** Resolves after `ms`. */
-function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }

@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { ConnectionLife, replyWithin } from "@locks/core/backend";
 import type { ClientBase, PoolClient } from "pg";
 
 /** A connection failure raised by this package (not by the server or the driver). */
@@ -32,14 +33,15 @@ interface ClientInternals {
 export class Session {
   private static readonly byClient = new WeakMap<ClientBase, Session>();
 
-  private deathCause: unknown;
+  private readonly life = new ConnectionLife();
   private destroyed = false;
-  private readonly deathListeners = new Set<(cause: unknown) => void>();
 
   private constructor(readonly client: ClientBase) {
-    client.on("error", (error: Error) => this.die(error));
+    client.on("error", (error: Error) => this.life.die(error));
     client.on("end", () =>
-      this.die(new ConnectionClosedError("The server closed the connection", "CONNECTION_ENDED")),
+      this.life.die(
+        new ConnectionClosedError("The server closed the connection", "CONNECTION_ENDED"),
+      ),
     );
   }
 
@@ -63,22 +65,17 @@ export class Session {
 
   /** True once the connection ended, failed or was destroyed. */
   get dead(): boolean {
-    return this.deathCause !== undefined;
+    return this.life.dead;
   }
 
   /** Why the session died, when it did. */
   get cause(): unknown {
-    return this.deathCause;
+    return this.life.cause;
   }
 
   /** Calls `listener` once when the session dies (at once if it already has). Returns an unsubscribe. */
   onDeath(listener: (cause: unknown) => void): () => void {
-    if (this.deathCause !== undefined) {
-      listener(this.deathCause);
-      return () => {};
-    }
-    this.deathListeners.add(listener);
-    return () => this.deathListeners.delete(listener);
+    return this.life.onDeath(listener);
   }
 
   /**
@@ -86,47 +83,33 @@ export class Session {
    * returns its rows as arrays. Without a reply within `timeout` ms the connection is destroyed and
    * the call rejects with a `QUERY_TIMEOUT` {@link ConnectionClosedError}.
    */
-  rows(text: string, values: readonly unknown[] = [], timeout?: number): Promise<unknown[][]> {
-    if (this.deathCause !== undefined) return Promise.reject(this.deathCause);
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      let done = false;
-      if (timeout !== undefined && Number.isFinite(timeout)) {
-        // Node fires longer timers at once.
-        const ms = Math.min(timeout, MAX_TIMER_MS);
-        timer = setTimeout(() => {
-          if (done) return;
-          done = true;
-          const error = new ConnectionClosedError(
-            `No reply from the server within ${timeout} ms`,
-            "QUERY_TIMEOUT",
-          );
-          this.destroy(error);
-          reject(error);
-        }, ms);
-      }
-      this.client
-        .query({ name: statementName(text), text, values: [...values], rowMode: "array" })
-        .then(
-          (result) => {
-            if (timer !== undefined) clearTimeout(timer);
-            if (done) return;
-            done = true;
-            resolve(result.rows as unknown[][]);
-          },
-          (error: unknown) => {
-            if (timer !== undefined) clearTimeout(timer);
-            if (done) return;
-            done = true;
-            reject(error);
-          },
-        );
+  async rows(
+    text: string,
+    values: readonly unknown[] = [],
+    timeout?: number,
+  ): Promise<unknown[][]> {
+    if (this.life.dead) throw this.life.cause;
+    const reply = this.client.query({
+      name: statementName(text),
+      text,
+      values: [...values],
+      rowMode: "array",
     });
+    const result = await replyWithin(reply, timeout ?? Number.POSITIVE_INFINITY, () => {
+      // After a lost reply the protocol state is unknown: the connection cannot be reused.
+      const error = new ConnectionClosedError(
+        `No reply from the server within ${timeout} ms`,
+        "QUERY_TIMEOUT",
+      );
+      this.destroy(error);
+      return error;
+    });
+    return result.rows as unknown[][];
   }
 
   /** Closes the socket at once; the server then ends the session and frees its locks. */
   destroy(cause?: unknown): void {
-    this.die(cause ?? new ConnectionClosedError("The connection was discarded", "DISCARDED"));
+    this.life.die(cause ?? new ConnectionClosedError("The connection was discarded", "DISCARDED"));
     if (this.destroyed) return;
     this.destroyed = true;
     const client = this.client as ClientBase & Partial<Pick<PoolClient, "release">>;
@@ -143,17 +126,7 @@ export class Session {
       internals.end?.().catch(() => {});
     }
   }
-
-  private die(cause: unknown): void {
-    if (this.deathCause !== undefined) return;
-    this.deathCause = cause ?? new Error("connection closed");
-    for (const listener of [...this.deathListeners]) listener(this.deathCause);
-    this.deathListeners.clear();
-  }
 }
-
-/** Longest delay `setTimeout` honours, in milliseconds. */
-const MAX_TIMER_MS = 2_147_483_647;
 
 const names = new Map<string, string>();
 
