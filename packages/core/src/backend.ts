@@ -4,6 +4,7 @@
  */
 
 export { backendKey } from "./backend-key.js";
+export { BackgroundWork } from "./background-work.js";
 export { type CancelLoop, cancelUntilEnded } from "./cancel-loop.js";
 export { checkoutBefore } from "./checkout.js";
 export { ConnectionLife } from "./connection-life.js";
@@ -24,7 +25,7 @@ export { now } from "./monotonic.js";
 export { checkOptionKeys } from "./option-keys.js";
 export { settleFirst, TIMED_OUT } from "./race.js";
 export { replyWithin } from "./reply-within.js";
-export { isTransientNetworkError } from "./retryable.js";
+export { isTransientNetworkError, isTransientSocketCode } from "./retryable.js";
 export {
   assertValidKey,
   checkBoolean,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { BackgroundWork } from "../src/background-work.js";
 import { cancelUntilEnded } from "../src/cancel-loop.js";
 import { checkoutBefore } from "../src/checkout.js";
 import { ControlConnection } from "../src/control-connection.js";
@@ -140,5 +141,21 @@ describe("ControlConnection", () => {
     await expect(control.get()).rejects.toThrow("refused");
     expect(await control.get()).toBe("ok");
     expect(attempts).toBe(2);
+  });
+});
+
+describe("BackgroundWork", () => {
+  it("settles once every tracked piece of work has, failures included", async () => {
+    const work = new BackgroundWork();
+    const first = deferred<void>();
+    const done: string[] = [];
+    void work.track(first.promise.then(() => void done.push("first")));
+    await work.track(Promise.reject(new Error("cleanup failed")));
+    const settling = work.settled().then(() => done.push("settled"));
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(done).toEqual([]);
+    first.resolve();
+    await settling;
+    expect(done).toEqual(["first", "settled"]);
   });
 });

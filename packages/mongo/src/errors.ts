@@ -1,4 +1,5 @@
 import { LockBackendError } from "@locks/core";
+import { isTransientSocketCode } from "@locks/core/backend";
 
 /** The server lacks a feature an option requires (e.g. `timeSource: "server"` on a server without `$$NOW` in updates). */
 export class MongoFeatureUnsupportedError extends LockBackendError {
@@ -56,18 +57,6 @@ const TRANSIENT_CODES = new Set([
   13436, // NotPrimaryOrSecondary
 ]);
 
-/** Node.js socket error codes (also found as the `cause` of a driver's network error). */
-const SOCKET_CODES = new Set([
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "EAI_AGAIN",
-]);
-
 /**
  * Whether a failed lock operation may succeed when tried again: network errors, server selection
  * timeouts, failovers and the driver's retryable labels. Errors of configuration, permissions or
@@ -87,7 +76,7 @@ export function isTransientMongoError(error: unknown): boolean {
       return true;
     }
     const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && SOCKET_CODES.has(code)) return true;
+    if (isTransientSocketCode(code)) return true;
     if (e.name === "MongoServerError" && typeof code === "number" && TRANSIENT_CODES.has(code)) {
       return true;
     }

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import type { LockCapabilities } from "@locks/core";
 import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
-import { now } from "@locks/core/backend";
+import { BackgroundWork, now } from "@locks/core/backend";
 import type { Pool } from "mysql2";
 import { Cancellation } from "./cancellation.js";
 import { MySqlLockDeadlockError } from "./errors.js";
@@ -64,7 +64,7 @@ export class MySqlLockBackend implements LockBackend {
   private readonly sessions: SessionPool;
   private readonly cancellation: Cancellation;
   private readonly fences: FenceTable;
-  private readonly cleanups = new Set<Promise<void>>();
+  private readonly cleanups = new BackgroundWork();
   private fractional: Promise<boolean> | undefined;
 
   constructor(
@@ -152,7 +152,7 @@ export class MySqlLockBackend implements LockBackend {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.cleanups]);
+    await this.cleanups.settled();
     await this.cancellation.close();
     if (this.ownsPool) await this.sessions.end();
   }
@@ -230,7 +230,7 @@ export class MySqlLockBackend implements LockBackend {
       // Whatever GET_LOCK answered (NULL when killed, or 1 granted at the last moment), the
       // session must hold nothing before it goes back: wait for the KILL to land first, so that it
       // cannot hit the clean-up statement, then release everything the session holds.
-      await this.track(
+      await this.cleanups.track(
         (interrupting ?? Promise.resolve()).then(() => this.releaseAllAndReturn(session)),
       );
       throw signal.reason;
@@ -267,13 +267,6 @@ export class MySqlLockBackend implements LockBackend {
     } catch {
       this.sessions.destroy(session);
     }
-  }
-
-  private track(work: Promise<void>): Promise<void> {
-    const tracked = work.catch(() => {});
-    this.cleanups.add(tracked);
-    void tracked.then(() => this.cleanups.delete(tracked));
-    return tracked;
   }
 
   private fractionalTimeouts(session: Session): Promise<boolean> {

@@ -1,8 +1,9 @@
+import { isTransientSocketCode } from "@locks/core/backend";
 import { MySqlLockDeadlockError } from "./errors.js";
 
 /**
- * Error codes of a connection that broke (mysql2's, Node's socket codes, and this package's own
- * `ConnectionClosedError` codes): a new connection may well succeed.
+ * Error codes of a connection that broke (mysql2's, and this package's own `ConnectionClosedError`
+ * codes; Node's socket codes are core's): a new connection may well succeed.
  */
 const TRANSIENT_CODES = new Set([
   "PROTOCOL_CONNECTION_LOST", // mysql2: the server closed the connection ("Connection lost")
@@ -10,16 +11,6 @@ const TRANSIENT_CODES = new Set([
   "PROTOCOL_PACKETS_OUT_OF_ORDER",
   "CONNECTION_ENDED", // this package: the server ended the session
   "QUERY_TIMEOUT", // this package: no reply in time, the connection was dropped
-  "ECONNRESET",
-  "ECONNREFUSED",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EAI_AGAIN",
-  "ENOTCONN",
 ]);
 
 /** Server errors that end a session or refuse one for a while, not for good. */
@@ -46,6 +37,7 @@ export function isRetryableMySqlError(error: unknown): boolean {
     if (current instanceof MySqlLockDeadlockError) return false;
     const { code, errno } = current as { code?: unknown; errno?: unknown };
     if (typeof code === "string" && TRANSIENT_CODES.has(code)) return true;
+    if (isTransientSocketCode(code)) return true;
     if (typeof errno === "number" && TRANSIENT_ERRNOS.has(errno)) return true;
     current = (current as { cause?: unknown }).cause;
   }

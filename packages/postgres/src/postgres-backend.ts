@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
 import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
-import { ControlConnection, cancelUntilEnded, now } from "@locks/core/backend";
+import { BackgroundWork, ControlConnection, cancelUntilEnded, now } from "@locks/core/backend";
 import pg, { type Pool, type PoolClient } from "pg";
 import {
   isDeadlockError,
@@ -74,7 +74,7 @@ export class PostgresLockBackend implements LockBackend {
   readonly validateInterval: number;
   /** Sessions in use right now (holding or waiting), plus the control session. */
   private readonly known = new Set<Session>();
-  private readonly cleanups = new Set<Promise<void>>();
+  private readonly cleanups = new BackgroundWork();
   private readonly control = new ControlConnection(
     () => this.openControl(),
     (session: Session) => session.dead,
@@ -171,7 +171,7 @@ export class PostgresLockBackend implements LockBackend {
       // Granted at the last moment, cancelled mid-statement or not at all: wait for the
       // cancellation to land (so that it cannot hit the next statement), then make sure the
       // session holds nothing before it goes back.
-      await this.track(
+      await this.cleanups.track(
         (interrupting ?? Promise.resolve()).then(() => this.scrub(session, lockId, row)),
       );
       throw signal.reason;
@@ -265,7 +265,7 @@ export class PostgresLockBackend implements LockBackend {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled([...this.cleanups]);
+    await this.cleanups.settled();
     // Whatever is still checked out (a handle the provider no longer tracks) would keep
     // `pool.end()` waiting forever.
     for (const session of [...this.known]) this.discard(session);
@@ -385,13 +385,6 @@ export class PostgresLockBackend implements LockBackend {
     } catch {
       this.discard(session);
     }
-  }
-
-  private track(work: Promise<void>): Promise<void> {
-    const tracked = work.catch(() => {});
-    this.cleanups.add(tracked);
-    void tracked.then(() => this.cleanups.delete(tracked));
-    return tracked;
   }
 
   /**
