@@ -1,6 +1,5 @@
-import { randomUUID } from "node:crypto";
 import { backendKey } from "@locks/core/backend";
-import { mysqlServer, unavailableReason } from "@locks/testing";
+import { Cleanups, mysqlServer, unavailableReason } from "@locks/testing";
 import mysql from "mysql2/promise";
 import { afterEach } from "vitest";
 import {
@@ -18,22 +17,14 @@ export const skipReason = server
   ? undefined
   : `skipped: no MySQL/MariaDB server (${unavailableReason("mysql") ?? "unknown reason"})`;
 
-/** Keys unique to this run, so that reruns against a shared server never meet old state. */
-export function uniqueKey(name: string): string {
-  return `${name}:${randomUUID()}`;
-}
-
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups = new Cleanups();
 
 /** Registers work to run after the current test (providers, pools, connections). */
 export function later(cleanup: () => Promise<unknown>): void {
-  cleanups.push(cleanup);
+  cleanups.later(cleanup);
 }
 
-afterEach(async () => {
-  const pending = cleanups.splice(0).reverse();
-  for (const cleanup of pending) await cleanup().catch(() => {});
-});
+afterEach(() => cleanups.run());
 
 /** A provider on the test server, closed after the test. */
 export function provider(options: Partial<MySqlLockProviderOptions> = {}): MySqlLockProvider {
@@ -68,35 +59,6 @@ export async function holderOf(
   const name = mysqlLockName(backendKey(prefix, key));
   const id = await scalar(connection, "SELECT IS_USED_LOCK(?)", [name]);
   return id === null || id === undefined ? null : Number(id);
-}
-
-/** Resolves with the reason when `signal` aborts; rejects after `ms`. */
-export function abortedWithin(signal: AbortSignal, ms: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return resolve(signal.reason);
-    const timer = setTimeout(() => reject(new Error(`signal not aborted within ${ms} ms`)), ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
-/** Polls `check` every 5 ms until it returns true; rejects after `ms`. */
-export async function eventually(
-  check: () => Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /** What the server's process list says a connection is doing (state), or undefined when gone. */
@@ -134,3 +96,5 @@ export async function waitingConnection(
   );
   return waiter;
 }
+
+export { abortedWithin, eventually, uniqueKey } from "@locks/testing";

@@ -1,6 +1,11 @@
-import { randomUUID } from "node:crypto";
 import { backendKey } from "@locks/core/backend";
-import { postgresServer, startTcpProxy, type TcpProxy, unavailableReason } from "@locks/testing";
+import {
+  Cleanups,
+  postgresServer,
+  startTcpProxy,
+  type TcpProxy,
+  unavailableReason,
+} from "@locks/testing";
 import pg from "pg";
 import { afterEach } from "vitest";
 import {
@@ -19,22 +24,14 @@ export const skipReason = server
   ? undefined
   : `skipped: no PostgreSQL server (${unavailableReason("postgres") ?? "unknown reason"})`;
 
-/** Keys unique to this run, so that reruns against a shared server never meet old state. */
-export function uniqueKey(name: string): string {
-  return `${name}:${randomUUID()}`;
-}
-
-const cleanups: Array<() => Promise<unknown>> = [];
+const cleanups = new Cleanups();
 
 /** Registers work to run after the current test (providers, pools, connections). */
 export function later(cleanup: () => Promise<unknown>): void {
-  cleanups.push(cleanup);
+  cleanups.later(cleanup);
 }
 
-afterEach(async () => {
-  const pending = cleanups.splice(0).reverse();
-  for (const cleanup of pending) await cleanup().catch(() => {});
-});
+afterEach(() => cleanups.run());
 
 /** A provider on the test server, closed after the test. */
 export function provider(options: Partial<PostgresLockProviderOptions> = {}): PostgresLockProvider {
@@ -104,31 +101,4 @@ export async function holderOf(
   return (await lockRows(client, key, prefix)).find(([, granted]) => granted)?.[0] ?? null;
 }
 
-/** Resolves with the reason when `signal` aborts; rejects after `ms`. */
-export function abortedWithin(signal: AbortSignal, ms: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return resolve(signal.reason);
-    const timer = setTimeout(() => reject(new Error(`signal not aborted within ${ms} ms`)), ms);
-    signal.addEventListener(
-      "abort",
-      () => {
-        clearTimeout(timer);
-        resolve(signal.reason);
-      },
-      { once: true },
-    );
-  });
-}
-
-/** Polls `check` every 5 ms until it returns true; rejects after `ms`. */
-export async function eventually(
-  check: () => Promise<boolean>,
-  ms: number,
-  what: string,
-): Promise<void> {
-  const deadline = performance.now() + ms;
-  while (!(await check())) {
-    if (performance.now() > deadline) throw new Error(`${what}: not within ${ms} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+export { abortedWithin, eventually, uniqueKey } from "@locks/testing";

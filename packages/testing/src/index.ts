@@ -24,6 +24,7 @@ export {
   type TestServersOptions,
   TestServerUnavailableError,
 } from "./test-servers.js";
+export { abortedWithin, Cleanups, eventually, uniqueKey } from "./test-support.js";
 export type {
   BackendName,
   MongoFlavor,
