@@ -1,7 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
 import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
-import { BackgroundWork, ControlConnection, cancelUntilEnded, now } from "@locks/core/backend";
+import {
+  BackgroundWork,
+  ControlConnection,
+  cancelUntilEnded,
+  checkoutBefore,
+  now,
+} from "@locks/core/backend";
 import pg, { type Pool, type PoolClient } from "pg";
 import {
   isDeadlockError,
@@ -283,61 +289,33 @@ export class PostgresLockBackend implements LockBackend {
    * rejects at once and the `deadline` (monotonic ms) resolves `undefined`; a connection that
    * arrives afterwards goes straight back.
    */
-  private take(
+  private async take(
     signal?: AbortSignal,
     deadline = Number.POSITIVE_INFINITY,
   ): Promise<Session | undefined> {
-    return new Promise<Session | undefined>((resolve, reject) => {
-      let settled = false;
-      let timer: NodeJS.Timeout | undefined;
-      const stop = () => {
-        settled = true;
-        if (timer !== undefined) clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-      };
-      const onAbort = () => {
-        if (settled) return;
-        stop();
-        reject(signal?.reason);
-      };
-      signal?.addEventListener("abort", onAbort, { once: true });
-      if (Number.isFinite(deadline)) {
-        timer = setTimeout(
-          () => {
-            if (settled) return;
-            stop();
-            resolve(undefined);
-          },
-          Math.max(0, deadline - now()),
-        );
-      }
-      // The callback form, not the promise: the pool drops its own 'error' listener as it hands
-      // a client over, and a server error read in the same chunk as a new connection's start-up
-      // reply (after a paused process or a healed partition) is emitted before a promise's
-      // continuation runs, with no listener, which would crash the process. The callback runs
-      // synchronously at the hand-over, so the session's permanent listener is there in time.
+    // The callback form, not the promise: the pool drops its own 'error' listener as it hands
+    // a client over, and a server error read in the same chunk as a new connection's start-up
+    // reply (after a paused process or a healed partition) is emitted before a promise's
+    // continuation runs, with no listener, which would crash the process. The callback runs
+    // synchronously at the hand-over, so the session's permanent listener is there in time.
+    const checkout = new Promise<Session>((resolve, reject) => {
       this.pool.connect((error, client) => {
-        if (error || client === undefined) {
-          if (settled) return;
-          stop();
-          reject(error);
-          return;
-        }
-        if (settled) {
-          client.release(); // straight from the pool: it holds nothing of ours
-          return;
-        }
-        stop();
-        const session = Session.of(client);
-        if (session.dead) {
-          session.destroy();
-          reject(session.cause);
-          return;
-        }
-        this.known.add(session);
-        resolve(session);
+        if (error || client === undefined) reject(error);
+        else resolve(Session.of(client));
       });
     });
+    // A connection that arrives after the wait gave up comes straight from the pool and holds
+    // nothing of ours, so it can go straight back.
+    const session = await checkoutBefore(checkout, signal, deadline, (late) =>
+      (late.client as PoolClient).release(),
+    );
+    if (!session) return undefined;
+    if (session.dead) {
+      session.destroy();
+      throw session.cause;
+    }
+    this.known.add(session);
+    return session;
   }
 
   /** Returns a connection that holds no advisory lock to the pool. */
