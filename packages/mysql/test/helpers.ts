@@ -1,5 +1,5 @@
 import { backendKey } from "@locks/core/backend";
-import { Cleanups, mysqlServer, unavailableReason } from "@locks/testing";
+import { Cleanups, eventually, mysqlServer, unavailableReason } from "@locks/testing";
 import mysql from "mysql2/promise";
 import { afterEach } from "vitest";
 import {
@@ -97,4 +97,5 @@ export async function waitingConnection(
   return waiter;
 }
 
-export { abortedWithin, eventually, uniqueKey } from "@locks/testing";
+export { abortedWithin, uniqueKey } from "@locks/testing";
+export { eventually };
