@@ -1,11 +1,3 @@
-import { defineConfig } from "tsup";
+import { packageBuild } from "../../tsup.package.js";
 
-export default defineConfig({
-  entry: ["src/index.ts", "src/faults.ts"],
-  format: ["esm", "cjs"],
-  dts: true,
-  sourcemap: true,
-  clean: true,
-  target: "node20",
-  external: ["ioredis"],
-});
+export default packageBuild(["src/index.ts", "src/faults.ts"], { external: ["ioredis"] });
