@@ -3,6 +3,7 @@
  * {@link LockBackend} over your driver and pass it to {@link createLockProvider}.
  */
 
+export { AbortableWait } from "./abortable-wait.js";
 export { backendKey } from "./backend-key.js";
 export { BackgroundWork } from "./background-work.js";
 export { type CancelLoop, cancelUntilEnded } from "./cancel-loop.js";

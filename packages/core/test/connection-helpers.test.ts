@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { AbortableWait } from "../src/abortable-wait.js";
 import { BackgroundWork } from "../src/background-work.js";
 import { cancelUntilEnded } from "../src/cancel-loop.js";
 import { checkoutBefore } from "../src/checkout.js";
@@ -157,5 +158,48 @@ describe("BackgroundWork", () => {
     first.resolve();
     await settling;
     expect(done).toEqual(["first", "settled"]);
+  });
+});
+
+describe("AbortableWait", () => {
+  it("cancels the statement in flight once on abort, and finish() waits for that cancel", async () => {
+    const controller = new AbortController();
+    const statement = deferred<string>();
+    const cancelled = deferred<void>();
+    const seen: Array<Promise<unknown> | undefined> = [];
+    let cancels = 0;
+    const wait = new AbortableWait(controller.signal, (running) => {
+      cancels++;
+      seen.push(running());
+      return cancelled.promise;
+    });
+    const result = wait.run(statement.promise);
+    controller.abort();
+    controller.abort();
+    expect(cancels).toBe(1);
+    expect(seen[0]).toBe(statement.promise);
+    statement.resolve("ended");
+    expect(await result).toBe("ended");
+    let landed = false;
+    const finishing = wait.finish().then(() => {
+      landed = true;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(landed).toBe(false);
+    cancelled.resolve();
+    await finishing;
+    expect(landed).toBe(true);
+  });
+
+  it("starts no cancel after finish()", async () => {
+    const controller = new AbortController();
+    let cancels = 0;
+    const wait = new AbortableWait(controller.signal, async () => {
+      cancels++;
+    });
+    await wait.run(Promise.resolve());
+    await wait.finish();
+    controller.abort();
+    expect(cancels).toBe(0);
   });
 });

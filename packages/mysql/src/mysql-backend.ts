@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import type { LockCapabilities } from "@locks/core";
 import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
-import { BackgroundWork, now } from "@locks/core/backend";
+import { AbortableWait, BackgroundWork, now } from "@locks/core/backend";
 import type { Pool } from "mysql2";
 import { Cancellation } from "./cancellation.js";
 import { MySqlLockDeadlockError } from "./errors.js";
@@ -193,13 +193,9 @@ export class MySqlLockBackend implements LockBackend {
     signal: AbortSignal,
   ): Promise<MySqlLease | undefined> {
     this.cancellation.prepare();
-    /** The GET_LOCK in flight, if any. */
-    let waiting: Promise<unknown> | undefined;
-    let interrupting: Promise<void> | undefined;
-    const onAbort = () => {
-      interrupting ??= this.cancellation.interrupt(session, () => waiting);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const wait = new AbortableWait(signal, (running) =>
+      this.cancellation.interrupt(session, running),
+    );
     let got: number | null = 0;
     let failure: { error: unknown } | undefined;
     const { validateTimeout, waitChunk } = this.settings;
@@ -207,13 +203,7 @@ export class MySqlLockBackend implements LockBackend {
       const fractional = await this.fractionalTimeouts(session);
       while (!signal.aborted) {
         const seconds = waitSeconds(deadline - now(), fractional, waitChunk);
-        const call = getLock(session, key, name, seconds, validateTimeout);
-        waiting = call;
-        try {
-          got = await call;
-        } finally {
-          waiting = undefined;
-        }
+        got = await wait.run(getLock(session, key, name, seconds, validateTimeout));
         if (got !== 0 || signal.aborted || deadline - now() <= 0) break;
         if (seconds === 0) {
           await delay(Math.min(SUB_SECOND_POLL, deadline - now()), undefined, { signal }).catch(
@@ -223,16 +213,13 @@ export class MySqlLockBackend implements LockBackend {
       }
     } catch (error) {
       failure = { error };
-    } finally {
-      signal.removeEventListener("abort", onAbort);
     }
+    const cancelled = wait.finish();
     if (signal.aborted) {
       // Whatever GET_LOCK answered (NULL when killed, or 1 granted at the last moment), the
       // session must hold nothing before it goes back: wait for the KILL to land first, so that it
       // cannot hit the clean-up statement, then release everything the session holds.
-      await this.cleanups.track(
-        (interrupting ?? Promise.resolve()).then(() => this.releaseAllAndReturn(session)),
-      );
+      await this.cleanups.track(cancelled.then(() => this.releaseAllAndReturn(session)));
       throw signal.reason;
     }
     if (failure) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
 import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backend";
 import {
+  AbortableWait,
   BackgroundWork,
   ControlConnection,
   cancelUntilEnded,
@@ -136,13 +137,7 @@ export class PostgresLockBackend implements LockBackend {
     if (!session) return undefined;
     // Open the control session now, so that a cancellation costs one round trip.
     this.control.prepare();
-    /** The wait in flight, if any. */
-    let waiting: Promise<unknown> | undefined;
-    let interrupting: Promise<void> | undefined;
-    const onAbort = () => {
-      interrupting ??= this.interrupt(session, () => waiting);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
+    const wait = new AbortableWait(signal, (running) => this.interrupt(session, running));
     let row: unknown[] | undefined;
     let failure: { error: unknown } | undefined;
     try {
@@ -158,28 +153,22 @@ export class PostgresLockBackend implements LockBackend {
             chunk + this.settings.validateTimeout,
           ),
         );
-        waiting = call;
         try {
-          [row] = await call;
+          [row] = await wait.run(call);
           break;
         } catch (error) {
           if (sqlState(error) !== LOCK_NOT_AVAILABLE) throw error;
-        } finally {
-          waiting = undefined;
         }
       }
     } catch (error) {
       failure = { error };
-    } finally {
-      signal.removeEventListener("abort", onAbort);
     }
+    const cancelled = wait.finish();
     if (signal.aborted) {
       // Granted at the last moment, cancelled mid-statement or not at all: wait for the
       // cancellation to land (so that it cannot hit the next statement), then make sure the
       // session holds nothing before it goes back.
-      await this.cleanups.track(
-        (interrupting ?? Promise.resolve()).then(() => this.scrub(session, lockId, row)),
-      );
+      await this.cleanups.track(cancelled.then(() => this.scrub(session, lockId, row)));
       throw signal.reason;
     }
     if (failure) {
