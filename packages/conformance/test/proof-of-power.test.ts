@@ -9,7 +9,7 @@ import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createVitest, type TestCase, type TestModule } from "vitest/node";
-import { BROKEN, brokenScenarios } from "./fixtures/broken-scenarios.js";
+import { BROKEN, fixtureName, selectedBy } from "./fixtures/broken-scenarios.js";
 
 const config = fileURLToPath(new URL("./fixtures/vitest.config.ts", import.meta.url));
 
@@ -38,11 +38,7 @@ beforeAll(async () => {
   try {
     const result = await vitest.start();
     for (const module of result.testModules) {
-      const name = module.moduleId
-        .split("/")
-        .pop()!
-        .replace(/\.fixture\.ts$/, "");
-      modules.set(name, module);
+      modules.set(fixtureName(module.moduleId), module);
     }
   } finally {
     await vitest.close();
@@ -80,7 +76,7 @@ describe("broken providers fail the scenario named for the broken guarantee", ()
   it.for(Object.keys(BROKEN))(
     "%s ran every scenario it selected and skipped the rest as not selected",
     (fixture) => {
-      const selects = brokenScenarios(`file:///${fixture}.fixture.ts`);
+      const selects = selectedBy(fixture);
       const all = tests(fixture);
       // The whole suite was registered; the selection decided what ran.
       expect(all.length).toBeGreaterThan(50);
