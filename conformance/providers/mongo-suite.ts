@@ -18,6 +18,7 @@ import {
 import type { MongoClient } from "mongodb";
 import { MongoClient as MongoClient6 } from "mongodb6";
 import { afterAll } from "vitest";
+import { selectVariants } from "../variants.js";
 import { createProvider, type MongoChildOptions } from "./mongo.js";
 
 type Variant = { label: string; options: Omit<MongoChildOptions, "url" | "database" | "driver"> };
@@ -80,7 +81,11 @@ export async function describeMongoSuite(server: MongoTestServer): Promise<void>
     await proxy.close();
   });
 
-  for (const variant of variantsOf(server)) {
+  const name = (variant: Variant) =>
+    `mongo (${server.flavor} ${server.version ?? ""}, ${server.mode}, ${variant.label})`;
+  const variants = variantsOf(server);
+  // With LOCKS_CONFORMANCE_VARIANTS=one, "auto": what a user gets.
+  for (const variant of selectVariants(variants, variants[0]!, name)) {
     // The operator acts with the same protocol as the providers under test.
     const operator = createMongoFaults({
       ...(operatorClient ? { client: operatorClient } : { url: server.url }),
@@ -95,7 +100,7 @@ export async function describeMongoSuite(server: MongoTestServer): Promise<void>
       ...variant.options,
     };
     describeLockProvider({
-      name: `mongo (${server.flavor} ${server.version ?? ""}, ${server.mode}, ${variant.label})`,
+      name: name(variant),
       createProvider: (options) =>
         proxies.create((p) =>
           createProvider({

@@ -19,6 +19,11 @@ export interface RedisChildOptions {
   prefix?: string;
 }
 
+/** How a suite name shows the driver, e.g. `"ioredis 5, RESP2"`. */
+export function driverLabel(driver: RedisDriver): string {
+  return driver === "ioredis" ? "ioredis 5, RESP2" : "ioredis 6, RESP3";
+}
+
 /** Loads the requested ioredis copy (both are dependencies of the conformance workspace). */
 export async function loadDriver(driver: RedisDriver = "ioredis"): Promise<IoredisModule> {
   const module = (

@@ -1,4 +1,5 @@
 import type { Reporter, TestModule } from "vitest/node";
+import { NOT_SELECTED } from "../variants.js";
 
 interface BackendTally {
   passed: number;
@@ -18,7 +19,8 @@ const ALL_SERVERS_COMMAND = "pnpm test:all";
  * skipped, and what each fault scenario saw (lock kept or reported lost). The backend is the
  * outermost `describe` of each test, i.e. the `name` given to `describeLockProvider`. A backend
  * whose every scenario was skipped had no server (no capability rules out every scenario): its
- * line says so and names the command that runs it.
+ * line says so and names the command that runs it, unless its one skip is a variant left out by
+ * `LOCKS_CONFORMANCE_VARIANTS=one` (see `variants.ts`).
  */
 export default class ConformanceSummaryReporter implements Reporter {
   onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
@@ -55,9 +57,16 @@ export default class ConformanceSummaryReporter implements Reporter {
     const width = Math.max(0, ...[...backends.keys()].map((name) => name.length));
     const lines = ["", "Conformance summary"];
     for (const [name, tally] of backends) {
-      const noServer = tally.passed === 0 && tally.failed === 0 && tally.skipped > 0;
+      const none = tally.passed === 0 && tally.failed === 0 && tally.skipped > 0;
+      const notSelected =
+        none && [...tally.reasons.keys()].every((reason) => reason.startsWith(NOT_SELECTED));
+      const verdict = notSelected
+        ? ": variant not selected, another of this file ran"
+        : none
+          ? `: SKIPPED, no server (runs with: ${ALL_SERVERS_COMMAND})`
+          : "";
       lines.push(
-        `  ${name.padEnd(width)}  ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped${noServer ? `: SKIPPED, no server (runs with: ${ALL_SERVERS_COMMAND})` : ""}`,
+        `  ${name.padEnd(width)}  ${tally.passed} passed, ${tally.failed} failed, ${tally.skipped} skipped${verdict}`,
       );
       for (const [reason, count] of tally.reasons)
         lines.push(`  ${" ".repeat(width)}    skipped ${count}: ${reason}`);

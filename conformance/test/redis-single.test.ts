@@ -2,13 +2,21 @@
  * The conformance suite against one Redis server from `@locks/testing`, with ioredis 5 (RESP2)
  * and ioredis 6 (RESP3). Each provider connects through a loopback proxy of its own, so that the
  * `partition` hook can cut one node off silently while the others keep talking to the server.
+ * With `LOCKS_CONFORMANCE_VARIANTS=one`, ioredis 5 only.
  */
 import { fileURLToPath } from "node:url";
 import { describeLockProvider } from "@locks/conformance";
 import type { RedisLockProvider } from "@locks/redis";
 import { providerProxies, redisServer, unavailableReason } from "@locks/testing";
 import { afterAll, describe, it } from "vitest";
-import { createProvider, type RedisChildOptions, redisFaults } from "../providers/redis.js";
+import {
+  createProvider,
+  driverLabel,
+  type RedisChildOptions,
+  type RedisDriver,
+  redisFaults,
+} from "../providers/redis.js";
+import { selectVariants } from "../variants.js";
 
 const server = await redisServer();
 
@@ -27,10 +35,12 @@ if (!server) {
     url.port = String(proxy.port);
     return url.href;
   };
-  for (const driver of ["ioredis", "ioredis6"] as const) {
+  const name = (driver: RedisDriver) =>
+    `redis (single ${server.version ?? ""}, ${server.mode}, ${driverLabel(driver)})`;
+  for (const driver of selectVariants(["ioredis", "ioredis6"] as const, "ioredis", name)) {
     const options: RedisChildOptions = { topology: "single", urls: [server.url], driver };
     describeLockProvider({
-      name: `redis (single ${server.version ?? ""}, ${server.mode}, ${driver === "ioredis" ? "ioredis 5, RESP2" : "ioredis 6, RESP3"})`,
+      name: name(driver),
       createProvider: (o) =>
         proxies.create((proxy) => createProvider({ ...options, urls: [via(proxy)], ...o })),
       faults: { ...faults, partition: proxies.partition },

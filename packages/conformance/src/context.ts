@@ -21,6 +21,8 @@ export class SuiteContext {
   readonly contentionScale: number;
   /** Without leases: longest time (ms, unscaled) for a handle to notice its session is gone. */
   readonly livenessBound: number;
+  /** Whether the scenario of this test name runs ({@link DescribeLockProviderOptions.scenarios}). */
+  readonly selects: (name: string) => boolean;
   /** Random part shared by every key of this suite run, so that suites can share a server. */
   readonly runId = randomBytes(4).toString("hex");
   private readonly open = new Set<LockProvider>();
@@ -43,6 +45,7 @@ export class SuiteContext {
       Math.max(this.minTtl * 3, 1_000),
       "livenessBound",
     );
+    this.selects = selection(options.scenarios);
   }
 
   /**
@@ -126,4 +129,17 @@ function positive(value: unknown, fallback: number, name: string): number {
     throw new RangeError(`describeLockProvider: ${name} must be a positive number`);
   }
   return value;
+}
+
+function selection(value: unknown): (name: string) => boolean {
+  if (value === undefined) return () => true;
+  if (value instanceof RegExp) {
+    // Without g/y, test() keeps no lastIndex between names.
+    const pattern = new RegExp(value.source, value.flags.replace(/[gy]/g, ""));
+    return (name) => pattern.test(name);
+  }
+  if (typeof value === "function") return (name) => value(name) === true;
+  throw new TypeError(
+    "describeLockProvider: scenarios must be a RegExp or a function (name: string) => boolean",
+  );
 }

@@ -4,6 +4,10 @@ import { SuiteContext } from "./context.js";
 import type { DescribeLockProviderOptions } from "./options.js";
 import { describeProcessErrors, ProcessErrorWatch } from "./process-errors.js";
 import { SCENARIO_GROUPS } from "./scenarios/index.js";
+import { SKIP } from "./skip-reasons.js";
+
+/** The closing check; it runs whatever `options.scenarios` selects. */
+const BETWEEN_SCENARIOS = "no uncaught exceptions or unhandled rejections between scenarios";
 
 /**
  * Registers the conformance suite for one provider kind as vitest `describe`/`it` blocks. Call it
@@ -23,8 +27,14 @@ export function describeLockProvider(options: DescribeLockProviderOptions): void
     const watch = new ProcessErrorWatch();
     beforeAll(() => watch.start());
     afterAll(() => watch.stop());
-    beforeEach((ctx) => watch.begin(ctx.task.name));
-    afterEach(async () => {
+    const runs = (name: string) => name === BETWEEN_SCENARIOS || s.selects(name);
+    beforeEach((ctx) => {
+      // Not selected: nothing to attribute, so what surfaces now counts as between scenarios.
+      if (!runs(ctx.task.name)) ctx.skip(SKIP.notSelected);
+      watch.begin(ctx.task.name);
+    });
+    afterEach(async (ctx) => {
+      if (!runs(ctx.task.name)) return;
       try {
         await s.closeAll();
       } finally {
@@ -44,7 +54,7 @@ export function describeLockProvider(options: DescribeLockProviderOptions): void
     for (const group of SCENARIO_GROUPS) group(s);
 
     // Registered last, so it runs after every scenario above: what surfaced between scenarios.
-    it("no uncaught exceptions or unhandled rejections between scenarios", async () => {
+    it(BETWEEN_SCENARIOS, async () => {
       await sleep(50);
       expect(describeProcessErrors(watch.between()), "reported between scenarios").toBe("");
     });

@@ -93,4 +93,12 @@ export interface DescribeLockProviderOptions {
    * delay a waiter killed in the queue may cause by it. Default 3_000 (core's default).
    */
   queueEntryTtl?: number;
+  /**
+   * Runs only the scenarios whose test name this selects: a RegExp tested against the name (e.g.
+   * `/^fencing/`) or a predicate. The others are reported as skipped with the reason
+   * "not selected by options.scenarios". For debugging one guarantee; a provider conforms only
+   * when the whole suite passes. The closing check for errors between scenarios always runs.
+   * Default: every scenario.
+   */
+  scenarios?: RegExp | ((name: string) => boolean);
 }

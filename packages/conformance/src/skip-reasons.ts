@@ -9,6 +9,7 @@ export const SKIP = {
   noFairness:
     "capabilities.fairness is false: waiters on different providers race, no server-side queue",
   noChild: "options.child is not provided: no recipe to build a provider in a child process",
+  notSelected: "not selected by options.scenarios",
   /** The reason for a missing fault hook. */
   noHook: (hook: string) => `faults.${hook} is not provided`,
 } as const;

@@ -1,83 +1,17 @@
 /**
  * The suite's own proof of power: it runs the conformance suite (through vitest's node API)
  * against deliberately broken providers and asserts that each one fails the scenario named for the
- * guarantee it breaks, and that the correct providers pass everything.
+ * guarantee it breaks, and that the correct providers pass everything. Each broken fixture runs only
+ * the scenarios it must fail (`options.scenarios`, from `fixtures/broken-scenarios.ts`); the
+ * correct ones run the whole suite.
  */
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createVitest, type TestCase, type TestModule } from "vitest/node";
+import { BROKEN, fixtureName, selectedBy } from "./fixtures/broken-scenarios.js";
 
 const config = fileURLToPath(new URL("./fixtures/vitest.config.ts", import.meta.url));
-
-/** Fixture file → the scenarios it must fail (each matched against the test names). */
-const BROKEN: Record<string, RegExp[]> = {
-  "broken-no-exclusion": [
-    /^mutual exclusion: a key held by one provider cannot be taken by another/,
-    /^mutual exclusion under contention/, // the history checker
-    /^fencing under contention/, // the fenced-resource oracle
-  ],
-  "broken-release-any": [
-    /^ownership: a stale holder whose lease ran out cannot release the new holder's lock/,
-    /^ownership: after a takeover \(breakLock\) the old handle cannot release/,
-  ],
-  "broken-ignores-timeout": [
-    /^timeouts: acquire with a finite timeout rejects LockTimeoutError/,
-    /^timeouts: timeout 0 makes one attempt/,
-  ],
-  "broken-try-waits": [/^try-acquire: tryAcquire\(\) on a held key resolves undefined at once/],
-  "broken-ignores-cancellation": [
-    /^cancellation: an already-aborted signal rejects with signal.reason/,
-    /^cancellation: aborting during a wait rejects promptly/,
-  ],
-  "broken-repeating-fences": [
-    /^fencing: tokens strictly increase across release/,
-    /^fencing under contention/,
-  ],
-  "broken-never-lost": [
-    /^lost-lock signal: breakLock aborts the holder's signal with LockLostError/,
-    /^lease expiry: the abandoned handle's signal aborts with LockLostError/,
-  ],
-  "broken-extend-after-takeover": [
-    /^ownership: after a takeover \(breakLock\) the old handle cannot extend/,
-  ],
-  "broken-short-lease": [
-    /^lease expiry: an abandoned lock \(no release, no renewal\) expires after its ttl/,
-    /^auto-extension: a held lock outlives several ttls/,
-  ],
-  "broken-lost-wake-ups": [/^waiter wake-up: every waiter gets the lock in turn, no lost wake-ups/],
-  "broken-overflowing-limits": [
-    /^limits: ttl 1e20 rejects with a RangeError naming ttl/,
-    /^limits: a finite timeout above 2\^31-1 ms keeps waiting/,
-  ],
-  "broken-gives-up-on-drop": [/^transient errors: a wait survives dropConnections of the waiter/],
-  "broken-release-all": [
-    /^mutual exclusion: releasing one key frees only that key, the provider's other keys stay held/,
-  ],
-  "broken-stale-same-provider": [
-    /^ownership: after a takeover by the same provider \(breakLock, re-acquire\) the old handle cannot release the new grant/,
-    /^ownership: after a takeover by the same provider \(breakLock, re-acquire\) the old handle cannot extend the new grant/,
-  ],
-  "broken-uncaught-driver-error": [
-    /^lost-lock signal: after dropConnections the lock is kept or reported lost/,
-  ],
-  "broken-silent-partition": [
-    /^partition: a silently partitioned holder reports the lock lost within its bound/,
-  ],
-  "broken-timer-throws": [
-    /^paused holder: a child process that blocks its event loop past its lease/,
-  ],
-  "broken-newest-first": [
-    /^fairness: grants follow the order in which waiters on different providers arrived/,
-  ],
-  "broken-immortal-queue-entry": [
-    /^fairness: a waiter killed in the queue \(SIGKILL\) delays the others by at most its entry's lease/,
-  ],
-  "broken-not-distributed": [
-    /^mutual exclusion across processes/, // the history checker, across processes
-    /^fencing across processes/, // the oracle, across processes
-  ],
-};
 
 const modules = new Map<string, TestModule>();
 
@@ -104,19 +38,25 @@ beforeAll(async () => {
   try {
     const result = await vitest.start();
     for (const module of result.testModules) {
-      const name = module.moduleId
-        .split("/")
-        .pop()!
-        .replace(/\.fixture\.ts$/, "");
-      modules.set(name, module);
+      modules.set(fixtureName(module.moduleId), module);
     }
   } finally {
     await vitest.close();
   }
-  // All fixtures run in parallel on two workers; the slowest (a tryAcquire that waits) takes
-  // about 40 s because each of its hangs is cut at the suite's 2 s bound. The whole run takes
-  // about 150 s on a quiet machine; the bound leaves room for a loaded one.
+  // All fixtures run in parallel on two workers; the correct ones run the whole suite (the
+  // template, with its cross-process and fault scenarios, is the slowest), the broken ones only
+  // their scenarios. The bound leaves room for a loaded machine.
 }, 600_000);
+
+describe("every broken fixture is checked", () => {
+  it("each broken-*.fixture.ts has an entry in BROKEN, and each entry a fixture that ran", () => {
+    const fixtures = [...modules.keys()].filter((name) => name.startsWith("broken-")).sort();
+    expect(fixtures).toEqual(Object.keys(BROKEN).sort());
+    for (const fixture of fixtures) {
+      expect(modules.get(fixture)!.errors(), `${fixture} could not run`).toEqual([]);
+    }
+  });
+});
 
 describe("broken providers fail the scenario named for the broken guarantee", () => {
   it.for(Object.entries(BROKEN))(
@@ -129,6 +69,25 @@ describe("broken providers fail the scenario named for the broken guarantee", ()
           failures.some((name) => scenario.test(name)),
           `${fixture} did not fail ${scenario}; it failed:\n${failures.join("\n")}`,
         ).toBe(true);
+      }
+    },
+  );
+
+  it.for(Object.keys(BROKEN))(
+    "%s ran every scenario it selected and skipped the rest as not selected",
+    (fixture) => {
+      const selects = selectedBy(fixture);
+      const all = tests(fixture);
+      // The whole suite was registered; the selection decided what ran.
+      expect(all.length).toBeGreaterThan(50);
+      for (const test of all) {
+        const result = test.result();
+        if (selects(test.name)) {
+          expect(result.state, `${fixture}: ${test.name} did not run`).not.toBe("skipped");
+        } else if (!/^no uncaught exceptions or unhandled rejections between/.test(test.name)) {
+          expect(result.state, `${fixture}: ${test.name} ran`).toBe("skipped");
+          expect((result as { note?: string }).note).toBe("not selected by options.scenarios");
+        }
       }
     },
   );
