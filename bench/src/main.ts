@@ -174,6 +174,18 @@ async function main(): Promise<number> {
     clearTimeout(watchdog);
   }
 
+  // Two holders at once in one of ours is a safety failure, not a figure: the run fails.
+  for (const backend of results.backends) {
+    for (const scenario of backend.scenarios) {
+      for (const row of scenario.rows) {
+        const overlaps = row.metrics.overlaps ?? 0;
+        if (row.role === "ours" && overlaps > 0) {
+          log(`bench: FAIL: ${row.impl} (${row.config ?? scenario.id}) had ${overlaps} overlaps`);
+          failed = true;
+        }
+      }
+    }
+  }
   results.durationS = (Date.now() - started) / 1000;
   results.machine.loadAtEnd = loadavg()[0] ?? 0;
   await mkdir(opts.out, { recursive: true });

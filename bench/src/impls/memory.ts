@@ -5,8 +5,12 @@ import { defineImpl, type Held, type ImplFactory } from "./types.js";
 
 const GROUP = "1 process";
 
-/** The floor: a Map of held keys and a FIFO of waiters per key, nothing else. */
+/**
+ * The floor: a Map of held keys and a FIFO of waiters per key, nothing else. Every instance made
+ * in one process shares the map, as providers share one store (the in-process "server").
+ */
 function floor(): ImplFactory {
+  const waiters = new Map<string, Array<() => void>>();
   return defineImpl(
     {
       id: "floor: Map + FIFO of waiters",
@@ -16,7 +20,6 @@ function floor(): ImplFactory {
       traits: { distributed: false },
     },
     async () => {
-      const waiters = new Map<string, Array<() => void>>();
       const release = (key: string) => {
         const queue = waiters.get(key)!;
         const next = queue.shift();
@@ -51,8 +54,12 @@ function floor(): ImplFactory {
   );
 }
 
-/** Ours and the floor. */
+/**
+ * Ours and the floor. The instances of one process share one store, so that "each worker its own
+ * provider" means several providers on one store (several nodes on one server), not unrelated locks.
+ */
 export function memoryImpls(): ImplFactory[] {
+  const store = new MemoryLockStore();
   return [
     defineImpl(
       {
@@ -62,7 +69,7 @@ export function memoryImpls(): ImplFactory[] {
         settings: "defaults (ttl 30 s, autoExtend)",
         traits: { distributed: false },
       },
-      async () => providerImpl(new MemoryLockProvider({ store: new MemoryLockStore() })),
+      async () => providerImpl(new MemoryLockProvider({ store })),
     ),
     floor(),
   ];
