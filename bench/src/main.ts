@@ -78,9 +78,13 @@ async function main(): Promise<number> {
     log(`bench: still running after ${hardLimitS} s; stopping servers and giving up`);
     void stopServers().finally(() => process.exit(1));
   }, hardLimitS * 1000);
-  // A library that rejects in the background must not end the run (and leave servers behind).
+  // A library that rejects or throws in the background (e.g. a peer whose connections have no
+  // 'error' listener when the server stops) must not end the run and leave servers behind.
   process.on("unhandledRejection", (reason) => {
     log(`  ! unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+  });
+  process.on("uncaughtException", (error) => {
+    log(`  ! uncaught exception: ${error.stack ?? error.message}`);
   });
   for (const signal of ["SIGINT", "SIGTERM"] as const) {
     process.once(signal, () => {
