@@ -32,14 +32,14 @@ function floor(url: string): ImplFactory {
     async () => {
       const pool = new pg.Pool({ connectionString: url, max: 80 });
       pool.on("error", () => {});
+      // A checked-out client has no listener of the pool's: a session the server ends (its
+      // shutdown at the end of the run) would crash the process with an unhandled 'error'. The
+      // query in flight rejects with the same error. One listener per client, when it is made.
+      pool.on("connect", (client) => client.on("error", () => {}));
       return {
         async acquire(key, signal): Promise<Held> {
           const id = lockId(key);
           const client = await pool.connect();
-          // A checked-out client has no listener of the pool's: a session the server ends (its
-          // shutdown at the end of the run) would crash the process with an unhandled 'error'.
-          // The query in flight rejects with the same error.
-          client.on("error", () => {});
           try {
             await client.query(`SET lock_timeout = ${ATTEMPT_BOUND_MS}`);
             for (;;) {
