@@ -43,10 +43,14 @@ function writeHistory(file: string, run: BackendRun): void {
 async function main(options: ChaosOptions): Promise<number> {
   const servers = testServers();
   const interrupted = new AbortController();
-  process.once("SIGINT", () => {
-    log("interrupted: stopping workers and servers");
-    interrupted.abort();
-  });
+  // SIGTERM too: a coordinator that died without this would leave its workers behind, and a
+  // worker paused (SIGSTOP) at that moment would stay stopped.
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      log(`${signal}: stopping workers and servers`);
+      interrupted.abort();
+    });
+  }
   const reports: BackendReport[] = [];
   let failures = 0;
   try {
