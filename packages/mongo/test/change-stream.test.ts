@@ -1,15 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { createMongoLockProvider, MongoFeatureUnsupportedError } from "../src/index.js";
-import {
-  onePerServer,
-  skipWithoutServers,
-  type Target,
-  targetsUnderTest,
-  testDatabase,
-} from "./server.js";
+import { onePerServer, type Target, targetsOrSkip, testDatabase } from "./server.js";
 
-const { targets, skipped } = await targetsUnderTest();
-skipWithoutServers(targets, skipped);
+const targets = await targetsOrSkip();
 const perServer = onePerServer(targets);
 
 /**

@@ -5,16 +5,9 @@ import {
   type MongoLockProvider,
   type MongoLockProviderOptions,
 } from "../src/index.js";
-import {
-  onePerServer,
-  skipWithoutServers,
-  type Target,
-  targetsUnderTest,
-  testDatabase,
-} from "./server.js";
+import { onePerServer, type Target, targetsOrSkip, testDatabase } from "./server.js";
 
-const { targets, skipped } = await targetsUnderTest();
-skipWithoutServers(targets, skipped);
+const targets = await targetsOrSkip();
 const perServer = onePerServer(targets);
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -2,16 +2,9 @@ import { afterAll, describe, expect, it } from "vitest";
 import { createMongoLockProvider, type MongoLockProvider } from "../src/index.js";
 import type { Ledger } from "../src/ledger.js";
 import type { MongoLease as LedgerLease } from "../src/protocol.js";
-import {
-  onePerServer,
-  skipWithoutServers,
-  type Target,
-  targetsUnderTest,
-  testDatabase,
-} from "./server.js";
+import { onePerServer, type Target, targetsOrSkip, testDatabase } from "./server.js";
 
-const { targets, skipped } = await targetsUnderTest();
-skipWithoutServers(targets, skipped);
+const targets = await targetsOrSkip();
 /** One driver per server: the protocol's rules do not depend on the driver. */
 const perServer = onePerServer(targets);
 

@@ -1,10 +1,9 @@
 import { startTcpProxy, type TcpProxy } from "@locks/testing";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMongoLockProvider, type MongoLockProvider } from "../src/index.js";
-import { skipWithoutServers, type Target, targetsUnderTest, testDatabase } from "./server.js";
+import { type Target, targetsOrSkip, testDatabase } from "./server.js";
 
-const { targets, skipped } = await targetsUnderTest();
-skipWithoutServers(targets, skipped);
+const targets = await targetsOrSkip();
 
 /** Outages made with a loopback TCP proxy in front of the server (paused = unreachable). */
 describe.skipIf(targets.length === 0).each(targets)(

@@ -118,3 +118,13 @@ export function skipWithoutServers(targets: readonly Target[], skipped: readonly
     });
   });
 }
+
+/**
+ * The servers of this run ({@link targetsUnderTest}); a file that has none reports one skipped
+ * test with the reason instead of registering no test at all.
+ */
+export async function targetsOrSkip(): Promise<Target[]> {
+  const { targets, skipped } = await targetsUnderTest();
+  skipWithoutServers(targets, skipped);
+  return targets;
+}
