@@ -38,13 +38,17 @@ const flush = () => {
   faults = [];
 };
 
+/** An error's stack (or message), for a report that must say where a worker died. */
+const stackOf = (error: unknown): string =>
+  error instanceof Error ? (error.stack ?? error.message) : String(error);
+
 // A worker must never die of a fault; count what would otherwise go unnoticed.
 process.on("unhandledRejection", (reason) => count(`unhandled rejection: ${errorName(reason)}`));
 // One that does anyway says why in the report, not only on stderr.
 process.on("uncaughtExceptionMonitor", (error) =>
   send({
     type: "fatal",
-    message: `uncaught exception: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    message: `uncaught exception: ${stackOf(error)}`,
   }),
 );
 
@@ -221,7 +225,7 @@ process.on("message", (message: ToWorker) => {
       (error: unknown) => {
         send({
           type: "fatal",
-          message: error instanceof Error ? (error.stack ?? error.message) : String(error),
+          message: stackOf(error),
         });
         finished = true;
         process.exitCode = 1;
