@@ -68,13 +68,14 @@ export class FenceTable {
   private async run(session: Session, sql: string, values: unknown[]): Promise<ResultSetHeader> {
     let result: ResultSetHeader;
     try {
-      result = await session.execute(sql, values);
+      result = await session.prepared<ResultSetHeader>(sql, values);
     } catch (error) {
+      // A missing table fails the statement's preparation, a full one its execution.
       const errno = errorNumber(error);
       if (errno === ER_NO_SUCH_TABLE) await session.execute(this.ddl);
       else if (errno === ER_RECORD_FILE_FULL) await session.execute(this.purgeSql);
       else throw error;
-      result = await session.execute(sql, values);
+      result = await session.prepared<ResultSetHeader>(sql, values);
     }
     // A pool configured without autocommit leaves the write in an open transaction (InnoDB).
     if ((result.serverStatus & SERVER_STATUS_AUTOCOMMIT) === 0) await session.execute("COMMIT");

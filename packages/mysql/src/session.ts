@@ -75,19 +75,43 @@ export class Session {
     return this.run(sql, values, timeout) as Promise<ResultSetHeader>;
   }
 
+  /**
+   * Runs a statement as a server-side prepared statement (prepared once per connection, then
+   * only executed): the server skips parsing it on every call, which is most of the cost of the
+   * long statements on the acquire and release path. Rows come back as arrays.
+   */
+  prepared<T extends Row[] | ResultSetHeader>(
+    sql: string,
+    values: readonly unknown[],
+    timeout?: number,
+  ): Promise<T> {
+    return this.run(sql, values, timeout, true) as Promise<T>;
+  }
+
   /** Closes the socket at once; the server then ends the session and frees its locks. */
   destroy(cause?: unknown): void {
     this.life.die(cause ?? new ConnectionClosedError("The connection was discarded", "DISCARDED"));
     this.connection.destroy();
   }
 
-  private run(sql: string, values: readonly unknown[], timeout?: number): Promise<unknown> {
+  private run(
+    sql: string,
+    values: readonly unknown[],
+    timeout: number | undefined,
+    prepared = false,
+  ): Promise<unknown> {
     if (this.life.dead) return Promise.reject(this.life.cause);
     const reply = new Promise((resolve, reject) => {
-      this.connection.query(
-        { sql, values: [...values], rowsAsArray: true, namedPlaceholders: false, typeCast: true },
-        (error, result) => (error ? reject(error) : resolve(result)),
-      );
+      const options = {
+        sql,
+        values: [...values],
+        rowsAsArray: true,
+        namedPlaceholders: false,
+        typeCast: true,
+      };
+      const done = (error: unknown, result: unknown) => (error ? reject(error) : resolve(result));
+      if (prepared) this.connection.execute(options, done);
+      else this.connection.query(options, done);
     });
     return replyWithin(reply, timeout ?? Number.POSITIVE_INFINITY, () => {
       // After a lost reply the protocol state is unknown: the connection cannot be reused.

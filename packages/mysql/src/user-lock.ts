@@ -45,7 +45,7 @@ export async function holds(session: Session, name: string, replyTimeout: number
  * clean); resolves whether `name` was held by it.
  */
 export async function releaseAll(session: Session, name: string, replyTimeout: number) {
-  const [row] = await session.rows(
+  const [row] = await session.prepared<unknown[][]>(
     "SELECT RELEASE_LOCK(?) AS released, RELEASE_ALL_LOCKS() AS others",
     [name],
     replyTimeout,

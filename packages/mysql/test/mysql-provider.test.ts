@@ -511,6 +511,28 @@ describe.skipIf(!server)(suite, () => {
       expect(second!.fencingToken! > first.fencingToken!).toBe(true);
     });
 
+    it("a fence table dropped while its statements are prepared on pooled connections is created again", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
+      const locks = provider({ fenceTable: table });
+      const key = uniqueKey("dropped");
+      const tokens: bigint[] = [];
+      for (let round = 0; round < 2; round++) {
+        // Acquire and release prepare the grant and release statements on the pooled connection.
+        for (let i = 0; i < 3; i++) {
+          const handle = await locks.getLock(key).acquire();
+          tokens.push(handle.fencingToken!);
+          await handle.release();
+        }
+        await connection.query(`DROP TABLE \`${table}\``);
+      }
+      const last = await locks.getLock(key).tryAcquire();
+      tokens.push(last!.fencingToken!);
+      await last!.release();
+      for (let i = 1; i < tokens.length; i++) expect(tokens[i]! > tokens[i - 1]!).toBe(true);
+      expect(Number(await scalar(connection, `SELECT COUNT(*) FROM \`${table}\``))).toBe(1);
+    });
+
     it("a full table purges rows the clock passed long ago, and the grant goes through", async () => {
       const connection = await admin();
       const table = await fenceTable(connection);
