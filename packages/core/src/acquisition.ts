@@ -60,7 +60,10 @@ export async function obtainLease(ctx: WaitContext, request: WaitRequest): Promi
   const ticket = queue.enter();
   try {
     const wait = new Wait(ctx, request, queue, ticket);
-    if ((await settleFirst(ticket.turn, [signal], wait.left())) === TIMED_OUT) return {};
+    // The only waiter of the key on this provider goes straight on (the common case); the others
+    // wait for their turn, the abort or the timeout.
+    if (ticket.hasTurn) signal.throwIfAborted();
+    else if ((await settleFirst(ticket.turn, [signal], wait.left())) === TIMED_OUT) return {};
     return backend.acquireBlocking ? await wait.waitNatively() : await wait.pollAndListen();
   } finally {
     ticket.leave();

@@ -38,6 +38,8 @@ export class KeyQueue {
 export class Ticket {
   /** Resolves when this waiter is at the head of the queue. */
   readonly turn: Promise<void>;
+  /** True once {@link turn} has resolved (readable without awaiting it). */
+  hasTurn = false;
   private resolveTurn!: () => void;
   /** Set by a wake-up that arrived while nobody was listening; consumed by {@link takeWake}. */
   private pendingWake = false;
@@ -51,6 +53,7 @@ export class Ticket {
 
   /** @internal */
   grantTurn(): void {
+    this.hasTurn = true;
     this.resolveTurn();
   }
 

@@ -35,7 +35,14 @@ export class Handle implements LockHandle {
   readonly lease: BackendLease;
   private readonly owner: HandleOwner;
   private readonly backend: LockBackend;
-  private readonly controller = new AbortController();
+  /**
+   * The lost signal's controller, made on the first read of {@link signal}: most handles are
+   * released without anyone reading it, and an AbortController is one of the costlier objects
+   * of an acquisition. A signal first read after the loss is made already aborted.
+   */
+  private controller: AbortController | undefined;
+  /** Why the handle was lost, once it was. */
+  private lostError: LockLostError | undefined;
   private readonly autoExtend: boolean;
   private readonly acquiredAt = now();
   private stopWatching: (() => void) | undefined;
@@ -86,6 +93,10 @@ export class Handle implements LockHandle {
 
   get signal(): AbortSignal {
     this.checkDeadline();
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.lostError) this.controller.abort(this.lostError);
+    }
     return this.controller.signal;
   }
 
@@ -126,8 +137,9 @@ export class Handle implements LockHandle {
     this.stopTimers();
     const error = new LockLostError(this.key, this.backend.name, reason, cause);
     publish.lost({ key: this.key, backend: this.backend.name, error });
+    this.lostError = error;
     this.owner.handleDone(this);
-    this.controller.abort(error);
+    this.controller?.abort(error);
   }
 
   /** Marks the handle lost if its lease's known deadline has passed. */
@@ -171,9 +183,7 @@ export class Handle implements LockHandle {
   }
 
   private notHeldError(): LockLostError {
-    const reason: unknown = this.controller.signal.reason;
-    if (this.controller.signal.aborted && reason instanceof LockLostError) return reason;
-    return new LockLostError(this.key, this.backend.name, "the handle was released");
+    return this.lostError ?? new LockLostError(this.key, this.backend.name, "the handle was released");
   }
 
   /** Single-flight renewal; `automatic` renewals never throw. */
