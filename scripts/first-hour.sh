@@ -156,8 +156,18 @@ node -e '
     console.error(`skipped without a reason or command: ${bad.map((b) => b.backend).join(", ")}`);
     process.exit(1);
   }
+  // Every backend the all-servers run had a server for needs one: here it must be named.
+  if (process.argv[2]) {
+    const all = JSON.parse(require("node:fs").readFileSync(process.argv[2], "utf8"));
+    const named = new Set([...s.skipped, ...s.served].map((b) => b.backend));
+    const unnamed = all.served.map((b) => b.backend).filter((b) => !named.has(b));
+    if (unnamed.length > 0) {
+      console.error(`backends the all-servers run used but this summary does not name: ${unnamed.join(", ")}`);
+      process.exit(1);
+    }
+  }
   console.error(`[first-hour] pnpm test passed, skipping: ${s.skipped.map((b) => `${b.backend} (run with: ${b.command})`).join(", ")}`);
   if (s.served.length > 0)
     console.error(`[first-hour] found without PATH or Docker: ${s.served.map((b) => b.backend).join(", ")}`);
-' "$summary" || fail "pnpm test did not skip and name the missing backends"
+' "$summary" "$summary_file" || fail "pnpm test did not skip and name the missing backends"
 log "the quick start works on a machine without servers"
