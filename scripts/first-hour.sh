@@ -58,7 +58,7 @@ esac
 if [ -n "$summary_file" ]; then
   [ -s "$summary_file" ] || fail "no all-servers summary at $summary_file"
   node "$repo/scripts/check-all-servers.mjs" "$summary_file" "$repo" ||
-    fail "the all-servers run skipped what the README does not allow"
+    fail "the all-servers run does not keep the README's promise (above)"
   doctored="$(mktemp "${TMPDIR:-/tmp}/locks-all-servers-doctored-XXXXXX.json")"
   node -e '
     const fs = require("node:fs");
