@@ -51,7 +51,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     globalSetup: testServersSetup(),
-    reporters: ["default", new ConformanceSummaryReporter()],
+    // The skip reporter records every skipped test and its reason for `pnpm test`'s summary.
+    reporters: ["default", new ConformanceSummaryReporter(), "../scripts/skip-reporter.mjs"],
     // One file per backend: files run in parallel (they use unique keys, and servers are shared),
     // but only two at a time, because the machines this runs on have two cores and the suites
     // measure timing.

@@ -21,8 +21,10 @@
 # The README's second ```sh block is the all-servers command (`pnpm test:all`); running it
 # here would repeat CI's longest leg, so CI's local-servers leg runs that command instead
 # (--print-all-servers-command prints it), and --all-servers-summary FILE checks the summary
-# that run wrote (.tmp/test-summary.json): it must have skipped no backend. The skips that
-# remain in a full run are the ones the README lists (scenarios a backend cannot support).
+# that run wrote (.tmp/test-summary.json) with scripts/check-all-servers.mjs: it passed, skipped
+# no backend, every package reported its tests, and every skipped test has a reason from the
+# list the README gives after that command. The same check must reject that summary with one
+# unlisted skip added, or it proves nothing.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 log() { printf '[first-hour] %s\n' "$*" >&2; }
@@ -55,15 +57,20 @@ esac
 # --- the all-servers run (done by CI's local-servers leg) -----------------------------------
 if [ -n "$summary_file" ]; then
   [ -s "$summary_file" ] || fail "no all-servers summary at $summary_file"
+  node "$repo/scripts/check-all-servers.mjs" "$summary_file" "$repo" ||
+    fail "the all-servers run does not keep the README's promise (above)"
+  doctored="$(mktemp "${TMPDIR:-/tmp}/locks-all-servers-doctored-XXXXXX.json")"
   node -e '
-    const s = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
-    if (s.exitCode !== 0) { console.error(`the all-servers run exited with ${s.exitCode}`); process.exit(1); }
-    if (s.skipped.length > 0) {
-      console.error(`the all-servers run skipped: ${s.skipped.map((b) => `${b.backend} (${b.reasons.join("; ")})`).join(", ")}`);
-      process.exit(1);
-    }
-    console.error(`[first-hour] all-servers run: every backend had a server: ${s.served.map((b) => `${b.backend} (${b.modes.join(", ")})`).join(", ")}`);
-  ' "$summary_file" || fail "the all-servers command did not run every backend"
+    const fs = require("node:fs");
+    const s = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+    s.skippedTests = [...(s.skippedTests ?? []), { reason: "a reason the README does not list", count: 1, packages: ["x"], tests: ["x/test.ts > t"] }];
+    fs.writeFileSync(process.argv[2], JSON.stringify(s));
+  ' "$summary_file" "$doctored"
+  if node "$repo/scripts/check-all-servers.mjs" "$doctored" "$repo" 2>/dev/null; then
+    rm -f "$doctored"
+    fail "the all-servers check accepted a skip the README does not list"
+  fi
+  rm -f "$doctored"
 fi
 
 # --- a fresh clone on a machine without servers ----------------------------------------------
@@ -144,13 +151,25 @@ node -e '
     console.error("no backend was skipped: the servers were not hidden, so this proves nothing");
     process.exit(1);
   }
-  const bad = s.skipped.filter((b) => !b.command || b.reasons.length === 0 || b.failedUnderCi);
+  // The command each skipped backend names is the all-servers command of the README, word for word.
+  const command = process.argv[3];
+  const bad = s.skipped.filter((b) => b.command !== command || b.reasons.length === 0 || b.failedUnderCi);
   if (bad.length > 0) {
-    console.error(`skipped without a reason or command: ${bad.map((b) => b.backend).join(", ")}`);
+    console.error(`skipped without a reason or without the all-servers command of the README (${command}): ${bad.map((b) => `${b.backend} (${b.command})`).join(", ")}`);
     process.exit(1);
+  }
+  // Every backend the all-servers run had a server for needs one: here it must be named.
+  if (process.argv[2]) {
+    const all = JSON.parse(require("node:fs").readFileSync(process.argv[2], "utf8"));
+    const named = new Set([...s.skipped, ...s.served].map((b) => b.backend));
+    const unnamed = all.served.map((b) => b.backend).filter((b) => !named.has(b));
+    if (unnamed.length > 0) {
+      console.error(`backends the all-servers run used but this summary does not name: ${unnamed.join(", ")}`);
+      process.exit(1);
+    }
   }
   console.error(`[first-hour] pnpm test passed, skipping: ${s.skipped.map((b) => `${b.backend} (run with: ${b.command})`).join(", ")}`);
   if (s.served.length > 0)
     console.error(`[first-hour] found without PATH or Docker: ${s.served.map((b) => b.backend).join(", ")}`);
-' "$summary" || fail "pnpm test did not skip and name the missing backends"
+' "$summary" "$summary_file" "$(readme_block "$work/locks/README.md" 2)" || fail "pnpm test did not skip and name the missing backends"
 log "the quick start works on a machine without servers"

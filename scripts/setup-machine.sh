@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
-# Prepares a Debian 12 machine to run the @locks test suites against real servers.
+# Prepares a Debian 12 (or Ubuntu) machine to run the @locks test suites against real servers.
 #
 # Idempotent and quick when everything is already in place:
-#   - installs redis-server, mariadb-server, postgresql-15, docker.io (+ busybox-static for the
-#     local images) with apt-get, running `apt-get update` only when a package is missing;
+#   - installs redis-server, mariadb-server, postgresql (the release's own major: 15 on Debian
+#     12, 14 on Ubuntu 22.04, 16 on Ubuntu 24.04), docker.io (+ busybox-static for the local
+#     images) with apt-get, running `apt-get update` only when a package is missing;
 #   - stops and disables the distro services that apt may have auto-started (tests start
 #     their own servers on free loopback ports; nothing may squat 6379/3306/5432);
-#   - builds FerretDB v1.24.2 into $HOME/go/bin/ferretdb when it is missing or broken;
+#   - builds FerretDB v1.24.2 into $HOME/go/bin/ferretdb when it is missing or broken
+#     (installs golang-go with apt-get when there is no `go`, and fetches the Go 1.24.3
+#     toolchain module into $HOME/.cache/locks when that go is older than 1.21);
 #   - fetches mongo-java-server (packages/testing/java/pom.xml) with Maven into
 #     $HOME/.cache/locks/mongo-java-server-<version>/lib and compiles its launcher next to it
 #     (installs a JDK 17 and Maven with apt-get when missing);
@@ -29,9 +32,13 @@ SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 FERRETDB_VERSION="v1.24.2"
-# postgresql-15 puts postgres/initdb in /usr/lib/postgresql/15/bin (found there by the tests) and
-# creates the unprivileged `postgres` user the tests run the server as when they run as root.
-PACKAGES=(redis-server redis-tools mariadb-server postgresql-15 docker.io busybox-static ca-certificates)
+# The Go toolchain its go.mod names, fetched when the machine's go is older than 1.21.
+GO_TOOLCHAIN_VERSION="1.24.3"
+# `postgresql` depends on the release's current postgresql-NN, which puts postgres/initdb in
+# /usr/lib/postgresql/NN/bin (the tests and build-images.sh take the newest there) and creates
+# the unprivileged `postgres` user the tests run the server as when they run as root. Naming a
+# major (postgresql-15) would exist on Debian 12 only.
+PACKAGES=(redis-server redis-tools mariadb-server postgresql docker.io busybox-static ca-certificates)
 
 # --- apt packages -------------------------------------------------------------------------
 missing=()
@@ -40,10 +47,20 @@ for p in "${PACKAGES[@]}"; do
     missing+=("$p")
   fi
 done
-# --plan: say what a run would do (the header above) and which packages it would install.
+# --plan: say what a run would do (the header above) and which packages it would install,
+# including those installed later only when a tool is missing (go for FerretDB; a JDK and Maven
+# for mongo-java-server).
 if [ "${1:-}" = "--plan" ]; then
   sed -n '2,${/^# `--plan`/q;/^set -euo/q;s/^# \{0,1\}//p;}' "$0"
-  echo "apt packages to install on this machine: ${missing[*]:-none, all present}"
+  planned=("${missing[@]}")
+  if [ "${LOCKS_SETUP_SKIP_FERRETDB:-0}" != 1 ] && ! [ -x "$HOME/go/bin/ferretdb" ] &&
+    ! command -v go >/dev/null && ! [ -x /usr/local/go/bin/go ]; then
+    planned+=(golang-go)
+  fi
+  if [ "${LOCKS_SETUP_SKIP_MONGO_JAVA:-0}" != 1 ] && { ! command -v javac >/dev/null || ! command -v mvn >/dev/null; }; then
+    planned+=(openjdk-17-jdk-headless maven)
+  fi
+  echo "apt packages to install on this machine: ${planned[*]:-none, all present}"
   exit 0
 fi
 if [ "${#missing[@]}" -gt 0 ]; then
@@ -96,8 +113,32 @@ if [ "${LOCKS_SETUP_SKIP_FERRETDB:-0}" != 1 ] && ! ferretdb_ok "$FERRETDB_BIN"; 
   if [ -z "$GO" ] && [ -x /usr/local/go/bin/go ]; then GO=/usr/local/go/bin/go; fi
   if [ -z "$GO" ]; then
     log "go not found: installing golang-go"
-    $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends golang-go >/dev/null
     GO=go
+  fi
+  # FerretDB's go.mod asks for Go 1.24. Go 1.21 and later fetch that toolchain by themselves;
+  # older ones (Debian 12's golang-go is 1.19) cannot, so fetch it here the way they would: the
+  # toolchain is the module golang.org/toolchain, downloaded and checksum-verified by
+  # `go mod download`. Its zip keeps no file modes, hence the copy with executable bits.
+  go_minor="$("$GO" env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')"
+  if [ -z "$go_minor" ] || [ "$go_minor" -lt 21 ]; then
+    toolchain="go${GO_TOOLCHAIN_VERSION}.$("$GO" env GOOS)-$("$GO" env GOARCH)"
+    toolchain_dir="$HOME/.cache/locks/$toolchain"
+    if ! [ -x "$toolchain_dir/bin/go" ]; then
+      log "$GO is $("$GO" env GOVERSION), too old for FerretDB: fetching the Go toolchain $toolchain"
+      tcdir="$("$GO" mod download -json "golang.org/toolchain@v0.0.1-$toolchain" |
+        sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')"
+      [ -n "$tcdir" ] && [ -f "$tcdir/bin/go" ] || { log "could not download the Go toolchain $toolchain"; exit 1; }
+      rm -rf "$toolchain_dir.tmp"
+      mkdir -p "$(dirname "$toolchain_dir")"
+      cp -r "$tcdir" "$toolchain_dir.tmp"
+      chmod -R u+w "$toolchain_dir.tmp"
+      chmod +x "$toolchain_dir.tmp"/bin/* "$toolchain_dir.tmp"/pkg/tool/*/*
+      rm -rf "$toolchain_dir"
+      mv "$toolchain_dir.tmp" "$toolchain_dir"
+    fi
+    GO="$toolchain_dir/bin/go"
   fi
   log "building FerretDB ${FERRETDB_VERSION} into ${FERRETDB_BIN}"
   # `go install …/cmd/ferretdb@v` produces a binary that panics at start: the module zip lacks

@@ -3,9 +3,10 @@
 // the one command that runs them against real servers.
 //
 // `@locks/testing` appends one line per backend and test process to the file named by
-// LOCKS_TEST_REPORT (whether it got a server, or why not); this script sets that variable for
-// the run, reads the file at the end, prints the summary and writes it as JSON to
-// .tmp/test-summary.json (or LOCKS_TEST_SUMMARY_OUT). A backend added to `@locks/testing`
+// LOCKS_TEST_REPORT (whether it got a server, or why not), and every package's vitest run
+// appends one line with its skipped tests and their reasons (scripts/skip-reporter.mjs); this
+// script sets that variable for the run, reads the file at the end, prints the summary and
+// writes it as JSON to .tmp/test-summary.json (or LOCKS_TEST_SUMMARY_OUT). A backend added to `@locks/testing`
 // appears here without any change. Arguments are passed to `turbo run test`
 // (e.g. `pnpm test --filter=@locks/redis`). The exit code is turbo's.
 import { spawnSync } from "node:child_process";
@@ -62,14 +63,32 @@ function readReport(file) {
 
 /**
  * Backends that were skipped somewhere (with every distinct reason and the packages whose
- * tests skipped), and backends that had a server (with where they came from).
+ * tests skipped), backends that had a server (with where they came from), the packages whose
+ * tests ran, and every skipped test grouped by its reason.
  */
 function summarise(entries) {
   const skipped = new Map();
   const served = new Map();
+  const runs = new Map();
+  const skippedTests = new Map();
   for (const e of entries) {
-    if (typeof e.backend !== "string") continue;
     const where = relative(root, e.cwd ?? root) || ".";
+    if (e.tests && typeof e.tests === "object") {
+      const run = runs.get(where) ?? { ran: 0, skipped: 0 };
+      run.ran += e.tests.ran ?? 0;
+      run.skipped += e.tests.skipped?.length ?? 0;
+      runs.set(where, run);
+      for (const t of e.tests.skipped ?? []) {
+        const reason = typeof t.reason === "string" ? t.reason : null;
+        const group = skippedTests.get(reason) ?? { count: 0, packages: new Set(), tests: [] };
+        group.count++;
+        group.packages.add(where);
+        group.tests.push(`${where}/${t.file} > ${t.test}`);
+        skippedTests.set(reason, group);
+      }
+      continue;
+    }
+    if (typeof e.backend !== "string") continue;
     if (e.ok) {
       const modes = served.get(e.backend) ?? new Set();
       modes.add(e.mode ?? "?");
@@ -98,10 +117,40 @@ function summarise(entries) {
     served: [...served]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([backend, modes]) => ({ backend, modes: [...modes].sort() })),
+    testRuns: [...runs]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([pkg, run]) => ({ package: pkg, ...run })),
+    // reason null: skipped by `it.skip`/`describe.skipIf`, or `ctx.skip()` without a note.
+    skippedTests: [...skippedTests]
+      .sort(([, a], [, b]) => b.count - a.count)
+      .map(([reason, g]) => ({
+        reason,
+        count: g.count,
+        packages: [...g.packages].sort(),
+        tests: g.tests.sort(),
+      })),
   };
 }
 
-function format({ skipped, served }) {
+/** The skipped tests first, then the servers: a backend without one is what the run ends on. */
+function format(summary) {
+  return `${formatSkippedTests(summary)}${formatServers(summary)}`;
+}
+
+/** Every skipped test, counted by reason (the test names are in the JSON summary). */
+function formatSkippedTests({ skippedTests }) {
+  if (skippedTests.length === 0) return "";
+  const total = skippedTests.reduce((n, g) => n + g.count, 0);
+  const width = Math.max(...skippedTests.map((g) => String(g.count).length));
+  const lines = ["", `Skipped tests: ${total}, by reason (each test is named in the JSON summary)`];
+  for (const g of skippedTests) {
+    const reason = g.reason ?? "(no reason given: it.skip, describe.skipIf or ctx.skip())";
+    lines.push(`  ${String(g.count).padStart(width)}  ${reason}  [${g.packages.join(", ")}]`);
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+function formatServers({ skipped, served }) {
   const lines = ["", "Test servers"];
   if (served.length > 0) {
     lines.push(

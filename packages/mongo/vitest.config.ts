@@ -2,6 +2,8 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    // Every skipped test and its reason, for `pnpm test`'s summary (scripts/test.mjs).
+    reporters: ["default", "../../scripts/skip-reporter.mjs"],
     include: ["test/**/*.test.ts"],
     // Starts the test servers once per run (or takes LOCKS_MONGO_URL) and stops them after.
     globalSetup: ["@locks/testing/global-setup"],

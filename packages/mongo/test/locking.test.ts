@@ -185,7 +185,7 @@ describe.skipIf(targets.length === 0).each(targets)("on $name", (target: Target)
   it("closes a client it created", async (ctx) => {
     if (server.flavor === "mongo-java-server") {
       ctx.skip(
-        "a client created from `url` is a mongodb 7 client, which mongo-java-server refuses",
+        "a client created from the url option is a mongodb 7 client, which mongo-java-server refuses",
       );
     }
     const p = createMongoLockProvider({ url, database });
@@ -227,7 +227,10 @@ describe.skipIf(targets.length === 0).each(targets)("on $name", (target: Target)
   });
 
   it("rejects a server clock where update pipelines fail (mongo-java-server)", async (ctx) => {
-    if (server.flavor !== "mongo-java-server") ctx.skip("only mongo-java-server lacks just that");
+    if (server.flavor !== "mongo-java-server")
+      ctx.skip(
+        "only mongo-java-server has change streams but no update pipelines (the server clock)",
+      );
     const serverClock = provider({ timeSource: "server" });
     await expect(serverClock.ready()).rejects.toBeInstanceOf(MongoFeatureUnsupportedError);
     const stream = provider({ changeStream: true });
@@ -236,7 +239,7 @@ describe.skipIf(targets.length === 0).each(targets)("on $name", (target: Target)
 
   it("rejects options the server cannot honour with MongoFeatureUnsupportedError", async (ctx) => {
     if (server.flavor !== "ferretdb") {
-      ctx.skip("MongoDB has both features; FerretDB lacks them");
+      ctx.skip("only FerretDB lacks the server clock, change streams and the document protocol");
       return;
     }
     const serverClock = provider({ timeSource: "server" });
