@@ -183,7 +183,9 @@ export class Handle implements LockHandle {
   }
 
   private notHeldError(): LockLostError {
-    return this.lostError ?? new LockLostError(this.key, this.backend.name, "the handle was released");
+    return (
+      this.lostError ?? new LockLostError(this.key, this.backend.name, "the handle was released")
+    );
   }
 
   /** Single-flight renewal; `automatic` renewals never throw. */
