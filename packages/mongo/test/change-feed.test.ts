@@ -123,4 +123,22 @@ describe("ChangeFeed close", () => {
     expect(await opening).toBeInstanceOf(Error);
     expect(feed.active).toBe(false);
   });
+
+  it("refuses to open once closed, and an unsubscribe may run twice", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    let calls = 0;
+    const stop = feed.subscribe("k", () => {
+      calls++;
+    });
+    stop();
+    stop();
+    await feed.open();
+    streams[0]!.queue.push(event("k"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls, "an unsubscribed listener is not called").toBe(0);
+    await feed.close();
+    await expect(feed.open()).rejects.toThrow(/closed/);
+    expect(streams).toHaveLength(1);
+  });
 });
