@@ -24,6 +24,32 @@ describe.skipIf(perServer.length === 0).each(perServer)(
       await Promise.all(open.map((p) => p.close()));
     });
 
+    it("reports a released key as free and breaks an unknown key without writing", async () => {
+      const a = node();
+      const b = node();
+      const key = `inspect-${Math.random()}`;
+      await b.forceRelease(key); // never locked: nothing to break, nothing written
+      expect(await countGrants(b, key)).toBe(0);
+      expect(await a.inspect(key)).toBeUndefined();
+      const handle = await a.getLock(key).acquire();
+      const lease = (handle as unknown as { lease: LedgerLease }).lease;
+      // Grants are known only to the provider that made them: another one cannot touch them.
+      expect(await b.backend.extend(lease, 10_000)).toBe("lost");
+      expect(await b.backend.release(lease)).toBe(false);
+      expect((await a.inspect(key))?.owner).toBe(lease.token);
+      await handle.release();
+      const released = await a.inspect(key);
+      expect(released).toMatchObject({ owner: null, fencingToken: 1n });
+      // A waiter is not timed to the expiry of a released grant.
+      let calls = 0;
+      const stop = await b.backend.onReleased(b.backendKey(key), () => {
+        calls++;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stop();
+      expect(calls).toBe(0);
+    });
+
     it("a contender that read long ago cannot win by re-inserting a collected grant", async () => {
       const a = node();
       const stale = node();
