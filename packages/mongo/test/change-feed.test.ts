@@ -69,6 +69,19 @@ describe("ChangeFeed (the change-stream path, with a stand-in stream)", () => {
     expect(streams[0]!.closed).toBe(true);
   });
 
+  it("keeps a key's other listeners when one of them stops", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    const woken: string[] = [];
+    const stopFirst = feed.subscribe("k", () => woken.push("first"));
+    feed.subscribe("k", () => woken.push("second"));
+    stopFirst();
+    streams[0]!.queue.push(event("k"));
+    await expect.poll(() => woken).toEqual(["second"]);
+    await feed.close();
+  });
+
   it("rejects open() where the server has no change streams", async () => {
     const { collection, streams } = fakeCollection({ failOpen: new Error("no $changeStream") });
     const feed = new ChangeFeed(collection);
