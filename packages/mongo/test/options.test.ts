@@ -33,6 +33,7 @@ describe("createMongoLockProvider options", () => {
     ["manageIndexes not a boolean", { url, manageIndexes: 1 }, TypeError],
     ["an unknown option", { url, colection: "x" }, TypeError],
     ["a negative ttl", { url, ttl: -1 }, RangeError],
+    ["a negative ttl with a given client", { client: new MongoClient(url), ttl: -1 }, RangeError],
     ["a NaN ttl", { url, ttl: Number.NaN }, RangeError],
     ["a prefix that is not a string", { url, prefix: 1 }, TypeError],
     ["wait.maxDelay below minDelay", { url, wait: { minDelay: 100, maxDelay: 10 } }, RangeError],
