@@ -126,12 +126,12 @@ describe.skipIf(perServer.length === 0).each(perServer)("detection on $name", (t
     stopShort();
   });
 
-  it("fails detection on a network error during a feature probe instead of deciding", async () => {
-    // The server-clock probe is an `update`; the change-stream probe an `aggregate`. A refusal
-    // means "feature missing"; a lost connection says nothing about features, so nothing may be
-    // decided from it (on MongoDB that would silently drop the server clock or the stream).
-    // Detecting again after a failure is the outage tests' subject.
-    for (const command of ["update", "aggregate"]) {
+  it("fails detection on a network error during a probe instead of deciding", async () => {
+    // The server-clock probe is an `update`, the TTL index a `createIndexes`, the change-stream
+    // probe an `aggregate`. A refusal means "feature missing"; a lost connection says nothing
+    // about features, so nothing may be decided from it (on MongoDB that would silently drop the
+    // server clock or the stream). Detecting again after a failure is the outage tests' subject.
+    for (const command of ["update", "createIndexes", "aggregate"]) {
       const dropper = await startReplyDropper(target.server);
       const far = target.client({
         url: `mongodb://${dropper.host}:${dropper.port}/?directConnection=true`,
