@@ -103,6 +103,41 @@ describe.skipIf(perServer.length === 0).each(perServer)(
       await next!.release();
     });
 
+    it("a break that read an older grant than the latest appends after the latest", async () => {
+      const a = node();
+      const breaker = node();
+      const key = `break-race-${Math.random()}`;
+      await (await a.getLock(key).acquire()).release(); // grant 1
+      const held = await a.getLock(key, { ttl: 600 }).acquire(); // grant 2
+      expect(held.fencingToken).toBe(2n);
+      await breaker.ready();
+      const ledger = ledgerOf(breaker);
+      // The breaker read the key before grant 2 was made: its append collides with grant 2.
+      const latest = ledger.latest.bind(ledger);
+      let reads = 0;
+      ledger.latest = async (k: string) => {
+        reads++;
+        if (reads > 1) return latest(k);
+        return {
+          _id: `${k}#1`,
+          key: k,
+          seq: 1n,
+          owner: "old",
+          expiresAt: new Date(0),
+          released: true,
+        };
+      };
+      try {
+        await breaker.forceRelease(key);
+      } finally {
+        ledger.latest = latest;
+      }
+      expect(reads, "read again after the collision").toBe(2);
+      expect(await breaker.inspect(key)).toMatchObject({ owner: null, fencingToken: 3n });
+      await new Promise((resolve) => held.signal.addEventListener("abort", resolve));
+      expect(held.lost).toBe(true);
+    });
+
     it("forceRelease appends a released grant: the holder notices, tokens keep growing", async () => {
       const a = node();
       const b = node();
