@@ -67,7 +67,7 @@ describe.skipIf(perServer.length === 0).each(perServer)("detection on $name", (t
   });
 
   it("keeps an operator's TTL index of other options", async (ctx) => {
-    if (ferretdb) ctx.skip("FerretDB 1.x has no TTL indexes (238): no index to keep");
+    if (ferretdb) ctx.skip("FerretDB 1.x has no TTL indexes: no operator's index to keep");
     const collection = unique("operator_index");
     await client
       .db(database)
