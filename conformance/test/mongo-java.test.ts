@@ -1,8 +1,9 @@
 /**
  * The conformance suite against mongo-java-server from `@locks/testing`: the server here that
  * runs the document protocol (atomic upserts) and change-stream wake-ups, with the mongodb 6
- * driver. Its variants: what detection picks, the document protocol with the change stream
- * required and with polling, and the ledger (see `providers/mongo-suite.ts`).
+ * driver. Its variants: what detection picks (the document protocol on the clock offset with
+ * change-stream wake-ups), the document protocol with polling, and the ledger (see
+ * `providers/mongo-suite.ts`).
  */
 import { mongoJavaServer, unavailableReason } from "@locks/testing";
 import { describe, it } from "vitest";

@@ -69,6 +69,19 @@ describe("ChangeFeed (the change-stream path, with a stand-in stream)", () => {
     expect(streams[0]!.closed).toBe(true);
   });
 
+  it("keeps a key's other listeners when one of them stops", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    const woken: string[] = [];
+    const stopFirst = feed.subscribe("k", () => woken.push("first"));
+    feed.subscribe("k", () => woken.push("second"));
+    stopFirst();
+    streams[0]!.queue.push(event("k"));
+    await expect.poll(() => woken).toEqual(["second"]);
+    await feed.close();
+  });
+
   it("rejects open() where the server has no change streams", async () => {
     const { collection, streams } = fakeCollection({ failOpen: new Error("no $changeStream") });
     const feed = new ChangeFeed(collection);
@@ -122,5 +135,23 @@ describe("ChangeFeed close", () => {
     expect(stream!.closed).toBe(true);
     expect(await opening).toBeInstanceOf(Error);
     expect(feed.active).toBe(false);
+  });
+
+  it("refuses to open once closed, and an unsubscribe may run twice", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    let calls = 0;
+    const stop = feed.subscribe("k", () => {
+      calls++;
+    });
+    stop();
+    stop();
+    await feed.open();
+    streams[0]!.queue.push(event("k"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls, "an unsubscribed listener is not called").toBe(0);
+    await feed.close();
+    await expect(feed.open()).rejects.toThrow(/closed/);
+    expect(streams).toHaveLength(1);
   });
 });

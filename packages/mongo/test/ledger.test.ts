@@ -24,6 +24,32 @@ describe.skipIf(perServer.length === 0).each(perServer)(
       await Promise.all(open.map((p) => p.close()));
     });
 
+    it("reports a released key as free and breaks an unknown key without writing", async () => {
+      const a = node();
+      const b = node();
+      const key = `inspect-${Math.random()}`;
+      await b.forceRelease(key); // never locked: nothing to break, nothing written
+      expect(await countGrants(b, key)).toBe(0);
+      expect(await a.inspect(key)).toBeUndefined();
+      const handle = await a.getLock(key).acquire();
+      const lease = (handle as unknown as { lease: LedgerLease }).lease;
+      // Grants are known only to the provider that made them: another one cannot touch them.
+      expect(await b.backend.extend(lease, 10_000)).toBe("lost");
+      expect(await b.backend.release(lease)).toBe(false);
+      expect((await a.inspect(key))?.owner).toBe(lease.token);
+      await handle.release();
+      const released = await a.inspect(key);
+      expect(released).toMatchObject({ owner: null, fencingToken: 1n });
+      // A waiter is not timed to the expiry of a released grant.
+      let calls = 0;
+      const stop = await b.backend.onReleased(b.backendKey(key), () => {
+        calls++;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      stop();
+      expect(calls).toBe(0);
+    });
+
     it("a contender that read long ago cannot win by re-inserting a collected grant", async () => {
       const a = node();
       const stale = node();
@@ -75,6 +101,41 @@ describe.skipIf(perServer.length === 0).each(perServer)(
       const next = await b.getLock(key).tryAcquire();
       expect(next).toBeDefined();
       await next!.release();
+    });
+
+    it("a break that read an older grant than the latest appends after the latest", async () => {
+      const a = node();
+      const breaker = node();
+      const key = `break-race-${Math.random()}`;
+      await (await a.getLock(key).acquire()).release(); // grant 1
+      const held = await a.getLock(key, { ttl: 600 }).acquire(); // grant 2
+      expect(held.fencingToken).toBe(2n);
+      await breaker.ready();
+      const ledger = ledgerOf(breaker);
+      // The breaker read the key before grant 2 was made: its append collides with grant 2.
+      const latest = ledger.latest.bind(ledger);
+      let reads = 0;
+      ledger.latest = async (k: string) => {
+        reads++;
+        if (reads > 1) return latest(k);
+        return {
+          _id: `${k}#1`,
+          key: k,
+          seq: 1n,
+          owner: "old",
+          expiresAt: new Date(0),
+          released: true,
+        };
+      };
+      try {
+        await breaker.forceRelease(key);
+      } finally {
+        ledger.latest = latest;
+      }
+      expect(reads, "read again after the collision").toBe(2);
+      expect(await breaker.inspect(key)).toMatchObject({ owner: null, fencingToken: 3n });
+      await new Promise((resolve) => held.signal.addEventListener("abort", resolve));
+      expect(held.lost).toBe(true);
     });
 
     it("forceRelease appends a released grant: the holder notices, tokens keep growing", async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isTransientMongoError, MongoFeatureUnsupportedError } from "../src/errors.js";
+import { errorCode, isTransientMongoError, MongoFeatureUnsupportedError } from "../src/errors.js";
 
 /** An error shaped like the driver's: a name, and optionally a code and error labels. */
 function driverError(
@@ -48,5 +48,12 @@ describe("which failures a waiting acquire rides out", () => {
     ["a non-error", "boom"],
   ])("does not retry %s", (_, error) => {
     expect(isTransientMongoError(error)).toBe(false);
+  });
+
+  it("reads a server's numeric code, and no code from a system error's name", () => {
+    expect(errorCode(driverError("MongoServerError", { code: 11000 }))).toBe(11000);
+    // Node's socket errors carry names such as ECONNRESET in `code`: not a server's answer.
+    expect(errorCode(Object.assign(new Error("reset"), { code: "ECONNRESET" }))).toBeUndefined();
+    expect(errorCode(new Error("boom"))).toBeUndefined();
   });
 });
