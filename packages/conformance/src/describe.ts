@@ -12,7 +12,8 @@ const BETWEEN_SCENARIOS = "no uncaught exceptions or unhandled rejections betwee
 /**
  * Registers the conformance suite for one provider kind as vitest `describe`/`it` blocks. Call it
  * at the top level of a test file. Every test gets fresh providers from `createProvider` (closed
- * after the test) and unique keys, so suites for several backends may share one server.
+ * after the test) and unique keys, so suites for several backends may share one server, except
+ * while one runs `restartBackend` or `pauseBackend`, which stop the server for every suite on it.
  *
  * Every scenario is also judged on what it left unhandled: an uncaught exception (e.g. a driver's
  * `'error'` event without a listener) or an unhandled rejection reported while the scenario ran,

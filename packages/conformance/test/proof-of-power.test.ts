@@ -70,6 +70,13 @@ describe("broken providers fail the scenario named for the broken guarantee", ()
           `${fixture} did not fail ${scenario}; it failed:\n${failures.join("\n")}`,
         ).toBe(true);
       }
+      // Nothing else failed: not the closing check either (a crash between scenarios would
+      // fail it, and the named scenarios could then be failing for that reason).
+      const selects = selectedBy(fixture);
+      expect(
+        failures.filter((name) => !selects(name)),
+        `${fixture} failed scenarios not named for it`,
+      ).toEqual([]);
     },
   );
 
@@ -145,6 +152,19 @@ describe("correct providers pass everything", () => {
       true,
     );
     expect(ran.some((name) => /^partition:/.test(name))).toBe(true);
+  });
+
+  it("every fault scenario records the outcome it saw as a fault-outcome annotation", () => {
+    const faultScenarios = tests("template").filter((test) =>
+      /^(lost-lock signal|partition|paused holder):/.test(test.name),
+    );
+    // breakLock, dropConnections, restartBackend, pauseBackend, partition, paused holder.
+    expect(faultScenarios).toHaveLength(6);
+    for (const test of faultScenarios) {
+      const outcomes = test.annotations().filter((a) => a.type === "fault-outcome");
+      expect(outcomes.length, `${test.name} recorded no outcome`).toBe(1);
+      expect(outcomes[0]!.message).toMatch(/kept|lost|took the key/);
+    }
   });
 
   it("contention runs at least 2,000 critical sections across at least 4 providers and 2 processes", () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
+import { LEASES_ONLY } from "./helpers.js";
 
 /**
  * A backend whose attempts take `attemptMs` and then grant the lock: an attempt still in flight
@@ -8,13 +9,7 @@ import { type BackendLease, createLockProvider, type LockBackend } from "../src/
 function slowGrantingBackend(attemptMs: number, log: string[]): LockBackend {
   return {
     name: "slow-granting",
-    capabilities: {
-      fencing: false,
-      leases: true,
-      distributed: true,
-      notifications: false,
-      fairness: false,
-    },
+    capabilities: LEASES_ONLY,
     tryAcquire(key): Promise<BackendLease | undefined> {
       return new Promise((resolve) =>
         setTimeout(() => {

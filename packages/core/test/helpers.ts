@@ -22,6 +22,15 @@ export function aborted(signal: AbortSignal): Promise<unknown> {
 
 export const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Capabilities of a networked backend with leases and nothing else, for scripted test backends. */
+export const LEASES_ONLY = {
+  fencing: false,
+  leases: true,
+  distributed: true,
+  notifications: false,
+  fairness: false,
+} as const;
+
 /**
  * A backend over a {@link MemoryLockStore} with local leases and fencing, for tests of core's
  * engine against a backend that behaves in one chosen way: `overrides` replaces any member.

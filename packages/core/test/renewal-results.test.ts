@@ -7,7 +7,7 @@ import {
   type LockBackend,
 } from "../src/backend.js";
 import { channels, LockLostError, type ReleaseMessage } from "../src/index.js";
-import { aborted } from "./helpers.js";
+import { aborted, LEASES_ONLY } from "./helpers.js";
 
 /** A backend whose renewals answer whatever `answer` says, counting the calls. */
 type ScriptedBackend = LockBackend & { extends: number; releaseAnswer: boolean };
@@ -15,13 +15,7 @@ type ScriptedBackend = LockBackend & { extends: number; releaseAnswer: boolean }
 function scriptedBackend(answer: () => ExtendResult | Promise<ExtendResult>): ScriptedBackend {
   const backend: ScriptedBackend = {
     name: "scripted",
-    capabilities: {
-      fencing: false,
-      leases: true,
-      distributed: true,
-      notifications: false,
-      fairness: false,
-    },
+    capabilities: LEASES_ONLY,
     extends: 0,
     releaseAnswer: true,
     tryAcquire: async (key: string): Promise<BackendLease | undefined> => ({ key, token: "t" }),

@@ -6,19 +6,12 @@ import {
   type LockBackend,
 } from "../src/backend.js";
 import { LockBackendError, LockTimeoutError } from "../src/index.js";
+import { LEASES_ONLY } from "./helpers.js";
 
 /** A Node-style socket error, as drivers report a dropped connection. */
 function socketError(code: string): Error {
   return Object.assign(new Error(`read ${code}`), { code });
 }
-
-const caps = {
-  fencing: false,
-  leases: true,
-  distributed: true,
-  notifications: false,
-  fairness: false,
-} as const;
 
 /** A polling backend whose attempts fail with `failures` in turn, then grant. */
 function flakyBackend(
@@ -29,7 +22,7 @@ function flakyBackend(
 } {
   const backend = {
     name: "flaky",
-    capabilities: caps,
+    capabilities: LEASES_ONLY,
     waitTuning: { minDelay: 5, maxDelay: 20 },
     attempts: 0,
     async tryAcquire(key: string): Promise<BackendLease | undefined> {

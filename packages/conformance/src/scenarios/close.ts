@@ -1,10 +1,37 @@
+import type { LockHandle, LockProvider } from "@locks/core";
 import { describe, expect, it } from "vitest";
 import { settle, sleep, within } from "../async.js";
 import type { SuiteContext } from "../context.js";
+import { expectErrorNamed } from "./expect-error.js";
 
 /** `close()` with handles still held and waits pending. */
 export function closeScenarios(s: SuiteContext): void {
   describe("close()", () => {
+    it(
+      "close(): await using a provider closes it: its held lock is released at once, acquire after it rejects",
+      async () => {
+        const b = await s.provider();
+        const key = s.key("dispose-provider");
+        let handle: LockHandle | undefined;
+        let disposed: LockProvider | undefined;
+        {
+          await using a = await s.provider();
+          disposed = a;
+          // A 60 s lease: another provider gets the key promptly only if disposing released it.
+          handle = await a.getLock(key, { ttl: s.ms(60_000) }).acquire({ timeout: s.prompt });
+        }
+        expect(handle.signal.aborted, "the held handle's signal after disposal").toBe(true);
+        const next = await within(b.getLock(key).tryAcquire(), s.prompt, "tryAcquire");
+        expect(next, "the key stayed held after its provider was disposed").toBeDefined();
+        await next!.release();
+        const after = await settle(() =>
+          disposed!.getLock(s.key("after-dispose")).acquire({ timeout: 0 }),
+        );
+        expectErrorNamed(after, "LockProviderClosedError", "acquire after disposal");
+      },
+      s.testTimeout,
+    );
+
     it(
       "close(): held handles' signals abort and other providers take their keys at once, without waiting for the ttl",
       async () => {

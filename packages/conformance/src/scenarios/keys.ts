@@ -55,6 +55,17 @@ export function keyScenarios(s: SuiteContext): void {
     );
 
     it(
+      "keys: a key that is not well-formed Unicode (a lone surrogate) throws InvalidLockKeyError",
+      async () => {
+        // Lone surrogates have no UTF-8 form: a backend would store U+FFFD, and two distinct keys
+        // would name one lock.
+        await expectInvalidKey(`${s.key("lone-high")}\ud800`, "lone high surrogate");
+        await expectInvalidKey(`\udc00${s.key("lone-low")}`, "lone low surrogate");
+      },
+      s.testTimeout,
+    );
+
+    it(
       "keys: a key of exactly 1 KiB of UTF-8 works and is exclusive",
       async () => {
         await expectExclusive(padTo(s.key("kib"), 1024));
@@ -136,7 +147,38 @@ export function keyScenarios(s: SuiteContext): void {
           "tryAcquire (same prefix)",
         );
         expect(same, "providers with the same prefix did not contend").toBeUndefined();
+        expect(a1!.getLock(key).key, "lock.key must not include the prefix").toBe(key);
         await Promise.all([held.release(), other!.release()]);
+      },
+      s.testTimeout,
+    );
+
+    it(
+      "keys: prefix and key are kept apart: prefix 'p' with key 'qr' and prefix 'pq' with key 'r' do not contend",
+      async () => {
+        // The same concatenation (prefix + key) from three different (prefix, key) pairs: a
+        // provider that names locks by concatenating would make them one lock.
+        const base = s.key("split");
+        const pairs: Array<[string, string]> = [
+          [`${base}:a`, "bc"],
+          [`${base}:ab`, "c"],
+          ["", `${base}:abc`],
+        ];
+        const held = [];
+        for (const [prefix, key] of pairs) {
+          const provider = await s.provider({ prefix });
+          const handle = await within(
+            provider.getLock(key).tryAcquire(),
+            s.prompt,
+            `tryAcquire (prefix "${prefix}", key "${key}")`,
+          );
+          expect(
+            handle,
+            `prefix "${prefix}" with key "${key}" contended with another (prefix, key) pair of the same concatenation`,
+          ).toBeDefined();
+          held.push(handle!);
+        }
+        await Promise.all(held.map((handle) => handle.release()));
       },
       s.testTimeout,
     );

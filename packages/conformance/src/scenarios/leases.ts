@@ -84,13 +84,28 @@ export function leaseScenarios(s: SuiteContext): void {
         expect(handle.lost).toBe(false);
         expect(handle.signal.aborted).toBe(false);
         await handle.release();
-        const next = await within(
-          b!.getLock(key).tryAcquire(),
-          s.prompt,
-          "tryAcquire after release",
-        );
-        expect(next).toBeDefined();
-        await next!.release();
+        // Renewal stops at the release: no automatic extend is published after it, and nothing
+        // re-takes the key two renewal periods later.
+        let renewalsAfterRelease = 0;
+        const listener = (message: unknown) => {
+          const m = message as { key?: unknown; automatic?: unknown };
+          if (m.key === key && m.automatic === true) renewalsAfterRelease++;
+        };
+        diagnosticsChannel.subscribe("locks:extend", listener);
+        try {
+          const next = await within(
+            b!.getLock(key).tryAcquire(),
+            s.prompt,
+            "tryAcquire after release",
+          );
+          expect(next).toBeDefined();
+          await next!.release();
+          await sleep((ttl / 3) * 2);
+          expect(await s.isFree(b!, key), "the key was taken again after its release").toBe(true);
+          expect(renewalsAfterRelease, "automatic renewals after release()").toBe(0);
+        } finally {
+          diagnosticsChannel.unsubscribe("locks:extend", listener);
+        }
       },
       s.testTimeout,
     );
@@ -101,22 +116,23 @@ export function leaseScenarios(s: SuiteContext): void {
         const [a, b] = await s.providers(2);
         if (!a!.capabilities.leases) ctx.skip(noLeases);
         const key = s.key("extend");
-        // Margins for a loaded machine (in minimal ttls, from the grant): the extend is sent at
-        // 0.5, leaving 1.5 before the original lease (2) runs out, after which it is lost for
-        // good; the check runs at 2.5 (past the original deadline by half a minimal ttl, for
-        // clock granularity between this process and the backend), 8 before the extended lease
-        // (0.5 + 10) runs out, a margin only a stall of seconds could use up.
+        // Margins for a loaded machine (in minimal ttls): the extend is sent at 0.5 after the
+        // grant, leaving 1.5 before the original lease (2) runs out, after which it is lost for
+        // good. The check runs 3 after the extend returned: a minimal ttl past where the lease
+        // would end had the backend renewed it to the lock's own ttl (2) instead of the one asked
+        // for (a margin for clock granularity between this process and the backend), and 7
+        // before the extended lease (10) runs out, a margin only a stall of seconds could use up.
         const ttl = s.minTtl * 2;
         const extended = s.minTtl * 10;
         const handle = await a!.getLock(key, { ttl, autoExtend: false }).acquire();
-        // The grant (hence the original lease's start) came before this; its deadline is earlier
-        // than grantedBy + ttl.
-        const grantedBy = performance.now();
         await sleep(s.minTtl / 2);
         await within(handle.extend(extended), s.prompt, "extend");
-        // Past the original ttl (however long the steps above took), well within the extended one.
-        await sleep(Math.max(0, grantedBy + ttl + s.minTtl / 2 - performance.now()));
-        expect(await s.isFree(b!, key), "extend() did not renew the lease").toBe(false);
+        const extendedBy = performance.now();
+        await sleep(Math.max(0, extendedBy + ttl + s.minTtl - performance.now()));
+        expect(
+          await s.isFree(b!, key),
+          "extend(ttl) did not renew the lease to ttl (it ran out with the lock's own ttl)",
+        ).toBe(false);
         expect(handle.lost).toBe(false);
         await handle.release();
       },
