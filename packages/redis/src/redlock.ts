@@ -61,7 +61,7 @@ export class RedlockBackend implements LockBackend {
     this.nodes = clients.map(({ client, owned }) => ({
       client,
       owned,
-      subscriber: new ReleaseSubscriber(client, subscribeTimeout),
+      subscriber: ReleaseSubscriber.of(client, subscribeTimeout),
       downSince: undefined,
     }));
     this.quorum = Math.floor(this.nodes.length / 2) + 1;

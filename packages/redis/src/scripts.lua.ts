@@ -83,32 +83,45 @@ return redis.call('GET', KEYS[2])`,
 );
 
 /**
+ * Lua function `notify(channel, id)`: tells the waiter `id` that it heads the queue of a free key.
+ * A waiter id `node/wait` is announced on `channel .. ':' .. node`, which only that waiter's provider
+ * subscribes to, so a release wakes one node instead of every subscriber of the key. An id without
+ * `/` goes to `channel` itself.
+ */
+const NOTIFY = `local function notify(channel, id)
+  local node = string.match(id, '^([^/]+)/')
+  if node then redis.call('PUBLISH', channel .. ':' .. node, id)
+  else redis.call('PUBLISH', channel, id) end
+end
+`;
+
+/**
  * Single server / Cluster owner-checked release. KEYS: lock, queue, queue expiries. ARGV: token,
- * channel. Returns 1 if the lock was held by `token` (deleted, and the release announced with the
- * id of the queue's head, or `""`, so that only the head's node attempts), else 0.
+ * channel. Returns 1 if the lock was held by `token` (deleted, and the queue's head, if any,
+ * notified: see NOTIFY), else 0.
  */
 export const RELEASE_TO_HEAD = script(
   3,
   `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
-${queuePrelude(2, 3)}redis.call('DEL', KEYS[1])
-redis.call('PUBLISH', ARGV[2], head or '')
+${queuePrelude(2, 3)}${NOTIFY}redis.call('DEL', KEYS[1])
+if head then notify(ARGV[2], head) end
 return 1`,
 );
 
 /**
  * Removes a waiter's queue entry (its wait ended without a grant). KEYS: lock, queue, queue
- * expiries. ARGV: waiter id, channel. If the waiter was the head of a free key, announces the new
- * head so that it does not wait for its next poll.
+ * expiries. ARGV: waiter id, channel. If the waiter was the head of a free key, notifies the new
+ * head (see NOTIFY) so that it does not wait for its next poll.
  */
 export const LEAVE_QUEUE = script(
   3,
-  `${queuePrelude(2, 3)}redis.call('ZREM', KEYS[2], ARGV[1])
+  `${queuePrelude(2, 3)}${NOTIFY}redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('ZREM', KEYS[3], ARGV[1])
 if head == ARGV[1] and redis.call('EXISTS', KEYS[1]) == 0 then
   local after = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if after then redis.call('PUBLISH', ARGV[2], after) end
+  if after then notify(ARGV[2], after) end
 end
 return 0`,
 );

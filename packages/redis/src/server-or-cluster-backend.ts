@@ -6,6 +6,7 @@ import {
   type WaiterEntry,
   type WaitTuning,
 } from "@locks/core/backend";
+import { ClusterReleaseSubscriber } from "./cluster-subscriber.js";
 import {
   answerWithin,
   closeConnection,
@@ -16,7 +17,7 @@ import {
 import type { Drift } from "./drift.js";
 import { redisLockKeys } from "./keys.js";
 import { ACQUIRE, EXTEND, LEAVE_QUEUE, RELEASE_TO_HEAD } from "./scripts.lua.js";
-import { ReleaseSubscriber } from "./subscriber.js";
+import { isCluster, type ReleaseListener, ReleaseSubscriber } from "./subscriber.js";
 import { newToken, pxTtl } from "./token.js";
 
 /**
@@ -33,12 +34,17 @@ export class ServerOrClusterBackend implements LockBackend {
     fairness: true,
   } as const;
   readonly waitTuning: Partial<WaitTuning>;
-  private readonly subscriber: ReleaseSubscriber;
+  private readonly subscriber: ReleaseListener;
   /**
    * When each lease granted here ends on the server at the latest (monotonic ms: send time + ttl,
    * no drift allowance): a renewal answered later cannot save it, so none waits longer.
    */
   private readonly leaseEnds = new WeakMap<BackendLease, number>();
+  /**
+   * This provider's name in queue entries: a waiter's entry is `node/id`, and releases notify the
+   * head on the key's channel suffixed `:node`, which only this provider subscribes to.
+   */
+  private readonly node = newToken().slice(0, 16);
 
   constructor(
     private readonly client: RedisConnection,
@@ -50,7 +56,9 @@ export class ServerOrClusterBackend implements LockBackend {
     private readonly releaseTimeout: number,
   ) {
     this.waitTuning = waitTuning;
-    this.subscriber = new ReleaseSubscriber(client, subscribeTimeout);
+    this.subscriber = isCluster(client)
+      ? new ClusterReleaseSubscriber(client, subscribeTimeout)
+      : ReleaseSubscriber.of(client, subscribeTimeout);
   }
 
   async tryAcquire(
@@ -65,7 +73,7 @@ export class ServerOrClusterBackend implements LockBackend {
       this.client,
       ACQUIRE,
       [keys.lock, keys.fence, keys.queue, keys.queueExpiry],
-      [token, pxTtl(ttl), waiter?.id ?? "", waiter ? pxTtl(waiter.ttl) : 0],
+      [token, pxTtl(ttl), waiter ? this.entryId(waiter.id) : "", waiter ? pxTtl(waiter.ttl) : 0],
     );
     const fence = fenceReply(reply);
     if (fence === undefined) return undefined;
@@ -104,13 +112,28 @@ export class ServerOrClusterBackend implements LockBackend {
 
   async leaveQueue(key: string, waiterId: string): Promise<void> {
     const { lock, queue, queueExpiry, channel } = redisLockKeys(key);
-    await runScript(this.client, LEAVE_QUEUE, [lock, queue, queueExpiry], [waiterId, channel]);
+    await runScript(
+      this.client,
+      LEAVE_QUEUE,
+      [lock, queue, queueExpiry],
+      [this.entryId(waiterId), channel],
+    );
   }
 
   async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
-    const subscription = this.subscriber.subscribe(redisLockKeys(key).channel, listener);
+    const mine = `${this.node}/`;
+    const subscription = this.subscriber.subscribe(
+      `${redisLockKeys(key).channel}:${this.node}`,
+      // Messages here name a waiter of this provider: pass core the id it gave.
+      (next) => listener(next?.startsWith(mine) ? next.slice(mine.length) : next),
+    );
     await subscription.ready;
     return subscription.stop;
+  }
+
+  /** A waiter's id in the server's queue: prefixed with this provider's node name. */
+  private entryId(waiterId: string): string {
+    return `${this.node}/${waiterId}`;
   }
 
   async close(): Promise<void> {

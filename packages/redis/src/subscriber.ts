@@ -8,7 +8,16 @@ interface Channel {
   readonly listeners: Set<(next?: string) => void>;
   /** Resolves when the server confirmed the SUBSCRIBE (never rejects). */
   confirmed: Promise<boolean>;
+  /** The pending UNSUBSCRIBE of a channel nobody listens to any more (see LINGER_MS). */
+  linger?: NodeJS.Timeout | undefined;
 }
+
+/**
+ * How long (ms) a channel stays subscribed after its last listener left. Under contention the same
+ * key is waited for again within milliseconds: keeping the subscription spares each wait a
+ * SUBSCRIBE and an UNSUBSCRIBE, and lets it listen at once.
+ */
+export const LINGER_MS = 2_000;
 
 /** A subscription to one channel: `ready` resolves once it is confirmed (or given up on). */
 export interface Subscription {
@@ -16,24 +25,37 @@ export interface Subscription {
   stop(): void;
 }
 
+/** Where a backend's waiters listen for release messages. */
+export interface ReleaseListener {
+  subscribe(channel: string, listener: (next?: string) => void): Subscription;
+  close(): Promise<void>;
+}
+
 /**
  * One SUBSCRIBE connection shared by every waiter of a provider (per server, for Redlock).
  * A release message carries the id of the waiter at the head of the key's queue (fair topologies).
- * Channels are reference-counted: the first waiter of a key subscribes, the last one unsubscribes.
+ * Channels are reference-counted: the first waiter of a key subscribes; once the last one is gone
+ * and none came back for {@link LINGER_MS}, the channel is unsubscribed.
  * ioredis resubscribes after a reconnect; since releases published while the connection was down
  * are lost, every listener is also woken once the connection is back, to re-check the lock.
  */
-export class ReleaseSubscriber {
+export class ReleaseSubscriber implements ReleaseListener {
   private connection: RedisSubscriberConnection | undefined;
   private readonly channels = new Map<string, Channel>();
   private everReady = false;
   private closed = false;
 
   constructor(
-    private readonly source: RedisConnection,
+    /** Opens the subscriber connection (on first use), e.g. `client.duplicate()`. */
+    private readonly openConnection: () => RedisSubscriberConnection,
     /** Longest wait (ms) for a SUBSCRIBE confirmation before relying on polling alone. */
     private readonly confirmTimeout: number,
   ) {}
+
+  /** A subscriber on a duplicate of `client` (same server or Cluster, same options). */
+  static of(client: RedisConnection, confirmTimeout: number): ReleaseSubscriber {
+    return new ReleaseSubscriber(() => client.duplicate(), confirmTimeout);
+  }
 
   subscribe(channel: string, listener: (next?: string) => void): Subscription {
     const connection = this.open();
@@ -48,6 +70,8 @@ export class ReleaseSubscriber {
       };
       this.channels.set(channel, entry);
     }
+    clearTimeout(entry.linger);
+    entry.linger = undefined;
     // A fresh wrapper per subscription, so the same function may be registered twice.
     const wrapper = (next?: string) => listener(next);
     entry.listeners.add(wrapper);
@@ -59,16 +83,22 @@ export class ReleaseSubscriber {
         if (stopped) return;
         stopped = true;
         current.listeners.delete(wrapper);
-        if (current.listeners.size === 0 && this.channels.get(channel) === current) {
+        if (current.listeners.size > 0 || this.closed) return;
+        clearTimeout(current.linger);
+        current.linger = setTimeout(() => {
+          current.linger = undefined;
+          if (current.listeners.size > 0 || this.channels.get(channel) !== current) return;
           this.channels.delete(channel);
           if (!this.closed) connection.unsubscribe(channel).catch(() => {});
-        }
+        }, LINGER_MS);
+        current.linger.unref();
       },
     };
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const entry of this.channels.values()) clearTimeout(entry.linger);
     this.channels.clear();
     const connection = this.connection;
     this.connection = undefined;
@@ -77,7 +107,7 @@ export class ReleaseSubscriber {
 
   private open(): RedisSubscriberConnection {
     if (this.connection) return this.connection;
-    const connection = this.source.duplicate();
+    const connection = this.openConnection();
     // ioredis re-subscribes by itself after a reconnect, through a promise nobody can handle: if the
     // connection closes before the answer (killed again, or closed by us), that promise rejects
     // unhandled, which crashes a process under Node's default `--unhandled-rejections=throw`. A
@@ -128,6 +158,6 @@ function withTimeout(promise: Promise<boolean>, ms: number): Promise<boolean> {
 }
 
 /** An ioredis Cluster (it re-subscribes through its own subscriber connection). */
-function isCluster(connection: object): boolean {
+export function isCluster(connection: object): boolean {
   return typeof (connection as { nodes?: unknown }).nodes === "function";
 }

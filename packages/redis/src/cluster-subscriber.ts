@@ -1,0 +1,114 @@
+import type { RedisConnection, RedisSubscriberConnection } from "./connection.js";
+import { hashSlot } from "./slot.js";
+import { type ReleaseListener, ReleaseSubscriber, type Subscription } from "./subscriber.js";
+
+/** The parts of an ioredis `Cluster` used to find the master that owns a slot. */
+interface ClusterTopology {
+  /** Per slot, the keys (`host:port`) of its nodes, master first (ioredis `Cluster.slots`). */
+  readonly slots?: ReadonlyArray<readonly string[] | undefined>;
+  /** The connections to the cluster's nodes (ioredis `Cluster.nodes`). */
+  nodes?(role: "master"): ReadonlyArray<NodeConnection>;
+}
+
+/** An ioredis `Redis` connection to one node of a Cluster. */
+interface NodeConnection {
+  readonly options?: { readonly host?: string; readonly port?: number };
+  duplicate(override: Record<string, unknown>): RedisSubscriberConnection;
+}
+
+/** Reconnection delays (ms) of a subscriber to one master: 50, 100, … 1,000 (20 attempts, about 10 s in all). */
+function nodeRetryStrategy(times: number): number | null {
+  return times > 20 ? null : times * 50;
+}
+
+/**
+ * Release messages on a Redis Cluster. A PUBLISH reaches the subscribers of the node that ran it
+ * at once, but reaches the other nodes' subscribers over the cluster bus, whose links Redis
+ * opens without TCP_NODELAY: there a message can wait for tens of milliseconds. So each channel
+ * is subscribed twice:
+ *
+ * - on the master that owns the channel's slot (the slot of the lock's keys, where the release
+ *   script runs), through a connection to that node: the fast path;
+ * - through the Cluster's own subscriber (any node, re-routed by ioredis after failovers): the
+ *   path that keeps working when the slot has moved or its master is down.
+ *
+ * A message may arrive twice; it names the waiter it is for, and a second wake-up of a waiter
+ * costs at most one attempt.
+ */
+export class ClusterReleaseSubscriber implements ReleaseListener {
+  private readonly anyNode: ReleaseSubscriber;
+  /** Subscribers to single masters, by node key (`host:port`). */
+  private readonly owners = new Map<string, ReleaseSubscriber>();
+  private closed = false;
+
+  constructor(
+    private readonly cluster: RedisConnection,
+    private readonly confirmTimeout: number,
+  ) {
+    this.anyNode = ReleaseSubscriber.of(cluster, confirmTimeout);
+  }
+
+  subscribe(channel: string, listener: (next?: string) => void): Subscription {
+    const viaCluster = this.anyNode.subscribe(channel, listener);
+    const viaOwner = this.ownerOf(channel)?.subscribe(channel, listener);
+    if (!viaOwner) return viaCluster;
+    return {
+      ready: eitherConfirmed(viaCluster.ready, viaOwner.ready),
+      stop: () => {
+        viaCluster.stop();
+        viaOwner.stop();
+      },
+    };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const all = [this.anyNode, ...this.owners.values()];
+    this.owners.clear();
+    await Promise.all(all.map((subscriber) => subscriber.close()));
+  }
+
+  /** A subscriber on the master that owns `channel`'s slot, if the client knows it. */
+  private ownerOf(channel: string): ReleaseSubscriber | undefined {
+    if (this.closed) return undefined;
+    const topology = this.cluster as ClusterTopology;
+    const nodeKey = topology.slots?.[hashSlot(channel)]?.[0];
+    if (nodeKey === undefined) return undefined;
+    const existing = this.owners.get(nodeKey);
+    if (existing) return existing;
+    const node = topology
+      .nodes?.("master")
+      .find((n) => `${n.options?.host}:${n.options?.port}` === nodeKey);
+    if (!node || typeof node.duplicate !== "function") return undefined;
+    const subscriber = new ReleaseSubscriber(() => {
+      // ioredis opens a Cluster's node connections lazily and without reconnection (the Cluster
+      // itself re-routes); this one reconnects by itself for a while, then gives up.
+      const connection = node.duplicate({
+        lazyConnect: false,
+        retryStrategy: nodeRetryStrategy,
+        enableOfflineQueue: true,
+      });
+      connection.on("end", () => {
+        // Given up (the node is gone): the next subscription looks the slot's owner up again.
+        if (this.owners.get(nodeKey) === subscriber) this.owners.delete(nodeKey);
+        void subscriber.close().catch(() => {});
+      });
+      return connection;
+    }, this.confirmTimeout);
+    this.owners.set(nodeKey, subscriber);
+    return subscriber;
+  }
+}
+
+/** True as soon as one of the two confirmations is; false once both failed. */
+function eitherConfirmed(a: Promise<boolean>, b: Promise<boolean>): Promise<boolean> {
+  return new Promise((resolve) => {
+    let failed = 0;
+    const settle = (confirmed: boolean) => {
+      if (confirmed) resolve(true);
+      else if (++failed === 2) resolve(false);
+    };
+    a.then(settle);
+    b.then(settle);
+  });
+}
