@@ -3,6 +3,7 @@ import { redisCluster, unavailableReason } from "@locks/testing";
 import { type Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterReleaseSubscriber } from "../src/cluster-subscriber.js";
+import type { RedisConnection } from "../src/connection.js";
 import { createRedisLockProvider, redisLockKeys } from "../src/index.js";
 import { ACQUIRE } from "../src/scripts.lua.js";
 import { hashSlot } from "../src/slot.js";
@@ -57,59 +58,62 @@ suite("Redis Cluster slots and release messages", () => {
     }
   });
 
-  it("subscribes a channel on its slot's master as well as through the Cluster", async () => {
-    const { Cluster } = await import("ioredis");
-    const cluster = new Cluster(startupNodes);
-    const subscriber = new ClusterReleaseSubscriber(cluster, 2_000);
-    try {
-      await cluster.call("PING"); // loads the slot table
-      const channel = redisLockKeys(`slot-test-${Date.now()}`).channel;
-      const ownerKey = cluster.slots[hashSlot(channel)]?.[0];
-      expect(ownerKey).toBeDefined();
-      const received: string[] = [];
-      const subscription = subscriber.subscribe(channel, (next) => received.push(next ?? ""));
-      expect(await subscription.ready).toBe(true);
-      // Wait until both subscriptions are confirmed: the channel then has two subscribers.
-      const counts = async () =>
-        Promise.all(
-          nodes.map(async (n) => {
-            const client = new Redis(n.url);
-            try {
-              const reply = (await client.call("PUBSUB", "NUMSUB", channel)) as [string, number];
-              return Number(reply[1]);
-            } finally {
-              client.disconnect();
-            }
-          }),
-        );
-      const deadline = Date.now() + 5_000;
-      let perNode = await counts();
-      while (perNode.reduce((a, b) => a + b, 0) < 2 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        perNode = await counts();
-      }
-      // One subscriber sits on the master that owns the channel's slot.
-      const ownerIndex = nodes.findIndex((n) => `${n.host}:${n.port}` === ownerKey);
-      expect(ownerIndex).toBeGreaterThanOrEqual(0);
-      expect(perNode[ownerIndex]).toBeGreaterThanOrEqual(1);
-      expect(perNode.reduce((a, b) => a + b, 0)).toBe(2);
-      // A message published on the owner reaches the listener through both paths.
-      const ownerClient = new Redis(nodes[ownerIndex]!.url);
+  it.each(drivers)(
+    "subscribes a channel on its slot's master as well as through the Cluster ($name)",
+    async ({ module }) => {
+      const cluster = new module.Cluster(startupNodes, {}) as unknown as Cluster;
+      const subscriber = new ClusterReleaseSubscriber(cluster as unknown as RedisConnection, 2_000);
       try {
-        await ownerClient.publish(channel, "n/w");
+        await cluster.call("PING"); // loads the slot table
+        const channel = redisLockKeys(`slot-test-${Date.now()}`).channel;
+        const ownerKey = cluster.slots[hashSlot(channel)]?.[0];
+        expect(ownerKey).toBeDefined();
+        const received: string[] = [];
+        const subscription = subscriber.subscribe(channel, (next) => received.push(next ?? ""));
+        expect(await subscription.ready).toBe(true);
+        // Wait until both subscriptions are confirmed: the channel then has two subscribers.
+        const counts = async () =>
+          Promise.all(
+            nodes.map(async (n) => {
+              const client = new Redis(n.url);
+              try {
+                const reply = (await client.call("PUBSUB", "NUMSUB", channel)) as [string, number];
+                return Number(reply[1]);
+              } finally {
+                client.disconnect();
+              }
+            }),
+          );
+        const deadline = Date.now() + 5_000;
+        let perNode = await counts();
+        while (perNode.reduce((a, b) => a + b, 0) < 2 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          perNode = await counts();
+        }
+        // One subscriber sits on the master that owns the channel's slot.
+        const ownerIndex = nodes.findIndex((n) => `${n.host}:${n.port}` === ownerKey);
+        expect(ownerIndex).toBeGreaterThanOrEqual(0);
+        expect(perNode[ownerIndex]).toBeGreaterThanOrEqual(1);
+        expect(perNode.reduce((a, b) => a + b, 0)).toBe(2);
+        // A message published on the owner reaches the listener through both paths.
+        const ownerClient = new Redis(nodes[ownerIndex]!.url);
+        try {
+          await ownerClient.publish(channel, "n/w");
+        } finally {
+          ownerClient.disconnect();
+        }
+        while (received.length < 2 && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(received).toEqual(["n/w", "n/w"]);
+        subscription.stop();
       } finally {
-        ownerClient.disconnect();
+        await subscriber.close();
+        cluster.disconnect();
       }
-      while (received.length < 2 && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(received).toEqual(["n/w", "n/w"]);
-      subscription.stop();
-    } finally {
-      await subscriber.close();
-      cluster.disconnect();
-    }
-  }, 30_000);
+    },
+    30_000,
+  );
 });
 
 suite.each(drivers)("Redis Cluster with $name", ({ module, name }) => {
