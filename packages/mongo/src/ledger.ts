@@ -1,7 +1,8 @@
-import { now } from "@locks/core/backend";
+import { now, type WaiterEntry } from "@locks/core/backend";
 import type { Collection } from "mongodb";
 import { DUPLICATE_KEY, errorCode, isServerError } from "./errors.js";
 import { leaseEnd } from "./expiry.js";
+import type { LedgerQueue } from "./ledger-queue.js";
 import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
 import type { ServerClock } from "./server-clock.js";
 
@@ -48,28 +49,32 @@ export function grantId(key: string, seq: bigint): string {
  * {@link ServerClock}: a contender compares an expiry with the lower bound of the server's time
  * taken *before* it read the grant, and a holder's renewal only counts when its answer arrives
  * before the previous lease's local deadline. Together: a renewal that a contender could have
- * missed is reported as a loss instead.
+ * missed is reported as a loss instead. Waiting nodes queue in `queue`: a grant also needs no live
+ * entry ahead of the attempt.
  */
 export class Ledger implements LockProtocol {
+  readonly fair = true;
   private readonly grants = new WeakMap<object, GrantState>();
   private indexed: Promise<void> | undefined;
 
   constructor(
     private readonly collection: Collection<LedgerGrant>,
     private readonly clock: ServerClock,
+    private readonly queue: LedgerQueue,
   ) {}
 
   /** Creates the `{ key: 1, seq: -1 }` index that finds a key's latest grant (once). */
   ensureIndex(): Promise<void> {
-    this.indexed ??= this.collection
-      .createIndex({ key: 1, seq: -1 }, { name: "locks_key_seq" })
-      .then(
-        () => {},
-        (error: unknown) => {
-          this.indexed = undefined;
-          throw error;
-        },
-      );
+    this.indexed ??= Promise.all([
+      this.collection.createIndex({ key: 1, seq: -1 }, { name: "locks_key_seq" }),
+      this.queue.ensureIndex(),
+    ]).then(
+      () => {},
+      (error: unknown) => {
+        this.indexed = undefined;
+        throw error;
+      },
+    );
     return this.indexed;
   }
 
@@ -78,9 +83,20 @@ export class Ledger implements LockProtocol {
     return this.collection.findOne({ key }, { sort: { seq: -1 }, useBigInt64: true });
   }
 
-  async tryAcquire(key: string, ttl: number, token: string): Promise<MongoLease | undefined> {
+  async tryAcquire(
+    key: string,
+    ttl: number,
+    token: string,
+    waiter?: WaiterEntry,
+  ): Promise<MongoLease | undefined> {
     try {
-      return await this.grant(key, ttl, token);
+      const lease = await this.grant(key, ttl, token, waiter);
+      if (!waiter) return lease;
+      // A grant leaves the queue (awaited: the entry would hold up the next waiter until it
+      // lapsed); a miss takes or keeps the waiter's place.
+      if (lease) await this.queue.leave(waiter.id).catch(() => {});
+      else await this.queue.join(key, waiter, await this.clock.bounds());
+      return lease;
     } catch (error) {
       // The outcome is unknown (e.g. a network error after the insert): give back what we may hold.
       if (!isServerError(error)) void this.abandon(key, token).catch(() => {});
@@ -102,12 +118,23 @@ export class Ledger implements LockProtocol {
     return this.break(key);
   }
 
-  private async grant(key: string, ttl: number, token: string): Promise<MongoLease | undefined> {
+  leaveQueue(_key: string, waiterId: string): Promise<void> {
+    return this.queue.leave(waiterId);
+  }
+
+  private async grant(
+    key: string,
+    ttl: number,
+    token: string,
+    waiter: WaiterEntry | undefined,
+  ): Promise<MongoLease | undefined> {
     const started = now();
     // Bounds taken before the read: "expired" must hold for the state we are about to see.
     const { lower, upper } = await this.clock.bounds();
     const latest = await this.latest(key);
     if (latest && !latest.released && latest.expiresAt.getTime() > lower) return undefined;
+    // Free: served only if no live waiter arrived before this attempt.
+    if (await this.queue.blocks(key, waiter, lower)) return undefined;
     const seq = (latest ? BigInt(latest.seq) : 0n) + 1n;
     const id = grantId(key, seq);
     try {

@@ -1,11 +1,18 @@
 import { randomBytes } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
-import { type BackendLease, type ExtendResult, type LockBackend, now } from "@locks/core/backend";
+import {
+  type BackendLease,
+  type ExtendResult,
+  type LockBackend,
+  now,
+  type WaiterEntry,
+} from "@locks/core/backend";
 import type { Collection, Db, MongoClient } from "mongodb";
 import { ChangeFeed } from "./change-feed.js";
 import { type Detected, detect, type MongoServerFeatures } from "./detect.js";
 import { isTransientMongoError } from "./errors.js";
 import { assertLeaseFits } from "./expiry.js";
+import { InFlight } from "./in-flight.js";
 import type { LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
@@ -39,6 +46,11 @@ export class MongoBackend implements LockBackend {
    * uncertainty. A release need not wait past it.
    */
   private readonly endsBy = new WeakMap<BackendLease, number>();
+  /**
+   * Attempts in flight per waiter id: `leaveQueue` waits for them, or a leave issued while an
+   * attempt is still queueing the waiter would run before it and leave its entry behind.
+   */
+  private readonly attempts = new InFlight();
   private detecting: Promise<Detected> | undefined;
   private known: Detected | undefined;
   private closed = false;
@@ -60,6 +72,7 @@ export class MongoBackend implements LockBackend {
     this.clock = new ServerClock(localTimeReader(this.db));
     this.feed = new ChangeFeed(this.collection);
     const feed = this.feed;
+    const fair = () => this.known?.protocol.fair ?? true;
     this.capabilities = {
       fencing: true,
       leases: true,
@@ -67,8 +80,11 @@ export class MongoBackend implements LockBackend {
       get notifications() {
         return feed.active;
       },
-      // The server-side queue of waiting nodes is not implemented for MongoDB yet.
-      fairness: false,
+      // Both protocols keep a queue of waiting nodes; only the document protocol driven on
+      // FerretDB by tests (no in-place array updates there) does without.
+      get fairness() {
+        return fair();
+      },
     };
   }
 
@@ -77,10 +93,15 @@ export class MongoBackend implements LockBackend {
     return (await this.detected()).features;
   }
 
-  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
+  async tryAcquire(
+    key: string,
+    ttl: number,
+    waiter?: WaiterEntry,
+  ): Promise<BackendLease | undefined> {
     assertLeaseFits(ttl);
     const { protocol } = await this.detected();
-    const lease = await protocol.tryAcquire(key, ttl, ownerToken());
+    const attempt = protocol.tryAcquire(key, ttl, ownerToken(), waiter);
+    const lease = await (waiter ? this.attempts.track(waiter.id, attempt) : attempt);
     if (lease) this.endsBy.set(lease, this.leaseEnd(ttl));
     return lease;
   }
@@ -115,6 +136,13 @@ export class MongoBackend implements LockBackend {
     return settleBy(protocol.release(lease as MongoLease), left, false);
   }
 
+  /** Removes `waiterId`'s entry from the queue of waiting nodes of `key` at once. */
+  async leaveQueue(key: string, waiterId: string): Promise<void> {
+    const { protocol } = await this.detected();
+    await this.attempts.settled(waiterId);
+    await protocol.leaveQueue(key, waiterId);
+  }
+
   /** Whether a failed operation may succeed when retried (network errors, failovers). */
   isRetryable(error: unknown): boolean {
     return !this.closed && isTransientMongoError(error);
@@ -133,7 +161,11 @@ export class MongoBackend implements LockBackend {
     return (await this.detected()).protocol.forceRelease(key);
   }
 
-  async onReleased(key: string, listener: () => void): Promise<() => void> {
+  /**
+   * Wakes `listener` on a release of `key` (change stream; it names the queue's head as `next`
+   * when the event says) and when the holder's lease runs out (a timer; names nobody).
+   */
+  async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
     const { features } = await this.detected();
     const stops: Array<() => void> = [];
     if (features.changeStream) {
@@ -145,7 +177,7 @@ export class MongoBackend implements LockBackend {
       }
     }
     // Expiry makes no event: wake the waiter when the holder's lease runs out.
-    stops.push(await this.wakeAtExpiry(key, listener));
+    stops.push(await this.wakeAtExpiry(key, () => listener()));
     return () => {
       for (const stop of stops) stop();
     };
