@@ -42,7 +42,7 @@ export class DocumentProtocol implements LockProtocol {
     if (!queue) return this.attempt(key, ttl, token, undefined);
     const granted = await this.attempt(key, ttl, token, waiter);
     if (granted || !waiter) {
-      if (waiter) queue.forget(waiter.id);
+      if (waiter) queue.forget(key, waiter.id);
       return granted;
     }
     // Missed: take (or keep) a place in the queue. The key may have been freed meanwhile with
@@ -58,8 +58,13 @@ export class DocumentProtocol implements LockProtocol {
       return undefined;
     }
     const retried = await this.attempt(key, ttl, token, waiter);
-    if (retried) queue.forget(waiter.id);
+    if (retried) queue.forget(key, waiter.id);
     return retried;
+  }
+
+  /** Whether this node's waiter leads the queue of `key` (see `QueueHeads`). */
+  leadsQueue(key: string): boolean {
+    return this.queue?.heads.has(key) ?? false;
   }
 
   /** Leaves the queue of `key` (a wait ended without a grant). */

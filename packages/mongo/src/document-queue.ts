@@ -2,6 +2,7 @@ import type { WaiterEntry } from "@locks/core/backend";
 import type { Collection, Filter } from "mongodb";
 import { leaseEnd } from "./expiry.js";
 import type { LockDocument, QueueEntry } from "./lock-document.js";
+import { QueueHeads } from "./queue-heads.js";
 import type { ServerTimeBounds } from "./server-clock.js";
 
 /**
@@ -19,6 +20,8 @@ import type { ServerTimeBounds } from "./server-clock.js";
 export class DocumentQueue {
   /** Per waiter id: the ids that were ahead of it in the queue at its latest look. */
   private readonly ahead = new Map<string, readonly string[]>();
+  /** Keys whose queue this node's waiter leads (see {@link QueueHeads}). */
+  readonly heads = new QueueHeads();
 
   constructor(private readonly collection: Collection<LockDocument>) {}
 
@@ -65,7 +68,7 @@ export class DocumentQueue {
         options,
       ));
     if (!doc) {
-      this.ahead.delete(waiter.id);
+      this.forget(key, waiter.id);
       return null;
     }
     const queue = doc.queue ?? [];
@@ -75,6 +78,7 @@ export class DocumentQueue {
       queue.slice(0, Math.max(index, 0)).map((entry) => entry.id),
     );
     const now = new Date(lower);
+    this.heads.note(key, waiter.id, !this.blocked(doc, waiter, now));
     if (queue.some((entry) => !isLive(entry, now))) {
       // Hygiene only (dead entries block nobody): not awaited, a failure changes nothing.
       void this.collection
@@ -90,14 +94,15 @@ export class DocumentQueue {
     return (doc.queue ?? []).some((entry) => ahead.has(entry.id) && isLive(entry, lower));
   }
 
-  /** Forgets what this node knew of `waiterId`'s place (its wait ended). */
-  forget(waiterId: string): void {
+  /** Forgets what this node knew of `waiterId`'s place in the queue of `key` (its wait ended). */
+  forget(key: string, waiterId: string): void {
     this.ahead.delete(waiterId);
+    this.heads.clear(key, waiterId);
   }
 
   /** Removes `waiterId`'s entry from the queue of `key` at once. */
   async leave(key: string, waiterId: string): Promise<void> {
-    this.forget(waiterId);
+    this.forget(key, waiterId);
     await this.collection.updateOne({ _id: key }, { $pull: { queue: { id: waiterId } } });
   }
 }

@@ -91,11 +91,8 @@ export class Ledger implements LockProtocol {
   ): Promise<MongoLease | undefined> {
     try {
       const lease = await this.grant(key, ttl, token, waiter);
-      if (!waiter) return lease;
-      // A grant leaves the queue (awaited: the entry would hold up the next waiter until it
-      // lapsed); a miss takes or keeps the waiter's place.
-      if (lease) await this.queue.leave(waiter.id).catch(() => {});
-      else await this.queue.join(key, waiter, await this.clock.bounds());
+      // A miss takes or keeps the waiter's place (a grant has removed it).
+      if (waiter && !lease) await this.queue.join(key, waiter, await this.clock.bounds());
       return lease;
     } catch (error) {
       // The outcome is unknown (e.g. a network error after the insert): give back what we may hold.
@@ -122,6 +119,10 @@ export class Ledger implements LockProtocol {
     return this.queue.leave(waiterId);
   }
 
+  leadsQueue(key: string): boolean {
+    return this.queue.heads.has(key);
+  }
+
   private async grant(
     key: string,
     ttl: number,
@@ -131,10 +132,16 @@ export class Ledger implements LockProtocol {
     const started = now();
     // Bounds taken before the read: "expired" must hold for the state we are about to see.
     const { lower, upper } = await this.clock.bounds();
-    const latest = await this.latest(key);
-    if (latest && !latest.released && latest.expiresAt.getTime() > lower) return undefined;
-    // Free: served only if no live waiter arrived before this attempt.
+    // Whether a live waiter arrived before this attempt (then it is served first even if the key
+    // is free), and the key's latest grant. A waiter that led the queue at its last look reads
+    // both side by side (one round trip on the hand-off); any other attempt reads the queue first
+    // and stops there when it is not its turn, so that waiting nodes cost one read per attempt.
+    const leads = waiter !== undefined && this.queue.heads.has(key);
+    const reading = leads ? this.latest(key) : undefined;
+    reading?.catch(() => {});
     if (await this.queue.blocks(key, waiter, lower)) return undefined;
+    const latest = await (reading ?? this.latest(key));
+    if (latest && !latest.released && latest.expiresAt.getTime() > lower) return undefined;
     const seq = (latest ? BigInt(latest.seq) : 0n) + 1n;
     const id = grantId(key, seq);
     try {
@@ -153,10 +160,13 @@ export class Ledger implements LockProtocol {
     // Grants older than the latest are deleted, so a contender that read long ago may have
     // re-inserted a deleted sequence number. The latest grant is never deleted: if anything
     // newer exists, ours is stale and must not count.
-    const newer = await this.collection.findOne(
-      { key, seq: { $gt: seq } },
-      { projection: { _id: 1 } },
-    );
+    // The waiter leaves the queue in the same round trip (awaited: its entry would hold up the
+    // next waiter until it lapsed). Should the grant not count, the waiter queues again at the end:
+    // that takes a contender that read long ago, which no fair order can rank anyway.
+    const [newer] = await Promise.all([
+      this.collection.findOne({ key, seq: { $gt: seq } }, { projection: { _id: 1 } }),
+      waiter && this.queue.leave(waiter.id).catch(() => {}),
+    ]);
     if (newer) {
       await this.collection
         .updateOne({ _id: id, owner: token }, { $set: { released: true } })

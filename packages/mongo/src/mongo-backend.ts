@@ -22,6 +22,12 @@ import { settleBy, withinTime } from "./time-limit.js";
 export type { MongoServerFeatures } from "./detect.js";
 export type { MongoLockState } from "./protocol.js";
 
+/**
+ * Where no change stream reports releases: how often (ms) the waiter at the head of a key's queue
+ * attempts, so that a release is noticed within about this long by the one node that can take it.
+ */
+const HEAD_POLL_INTERVAL = 10;
+
 /** A fresh owner token: 128 random bits. */
 function ownerToken(): string {
   return randomBytes(16).toString("base64url");
@@ -166,7 +172,7 @@ export class MongoBackend implements LockBackend {
    * when the event says) and when the holder's lease runs out (a timer; names nobody).
    */
   async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
-    const { features } = await this.detected();
+    const { features, protocol } = await this.detected();
     const stops: Array<() => void> = [];
     if (features.changeStream) {
       try {
@@ -176,6 +182,7 @@ export class MongoBackend implements LockBackend {
         // The stream could not be (re)opened just now: this wait polls; the next one retries.
       }
     }
+    if (stops.length === 0) stops.push(this.watchAtHead(key, protocol, listener));
     // Expiry makes no event: wake the waiter when the holder's lease runs out.
     stops.push(await this.wakeAtExpiry(key, () => listener()));
     return () => {
@@ -235,6 +242,32 @@ export class MongoBackend implements LockBackend {
   /** Local monotonic time by which a lease of `ttl` ms granted or renewed just now has ended. */
   private leaseEnd(ttl: number): number {
     return now() + ttl + (this.clock.uncertainty ?? 0);
+  }
+
+  /**
+   * Without release events: while this node's waiter leads the queue of `key` (only it can be
+   * granted next), reads the key's state every {@link HEAD_POLL_INTERVAL} ms (one read at a time)
+   * and wakes it when the key is free. The other waiters keep core's backoff, so the server sees
+   * one quick reader per key instead of one per waiting node.
+   */
+  private watchAtHead(key: string, protocol: LockProtocol, listener: () => void): () => void {
+    let reading = false;
+    const timer = setInterval(() => {
+      if (reading || !protocol.leadsQueue(key)) return;
+      reading = true;
+      Promise.all([protocol.heldUntil(key), this.clock.bounds()]).then(
+        ([until, { lower }]) => {
+          reading = false;
+          if (until === undefined || until.getTime() <= lower) listener();
+        },
+        () => {
+          reading = false;
+          listener(); // let the attempt find out what is wrong
+        },
+      );
+    }, HEAD_POLL_INTERVAL);
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   private async wakeAtExpiry(key: string, listener: () => void): Promise<() => void> {

@@ -35,6 +35,11 @@ export interface LockProtocol {
   ): Promise<MongoLease | undefined>;
   /** Removes `waiterId`'s entry from the queue of `key` at once. */
   leaveQueue(key: string, waiterId: string): Promise<void>;
+  /**
+   * Whether this node's waiter was, at its latest attempt, first among the live entries of the
+   * queue of `key` (the node that should poll quickly where no change stream reports releases).
+   */
+  leadsQueue(key: string): boolean;
   /** Whether this protocol keeps the queue of waiting nodes (cross-node fairness). */
   readonly fair: boolean;
   /** Renews the lease for `ttl` ms from now; false when the lease is no longer held. */
