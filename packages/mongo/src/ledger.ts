@@ -63,7 +63,7 @@ export class Ledger implements LockProtocol {
     private readonly queue: LedgerQueue,
   ) {}
 
-  /** Creates the `{ key: 1, seq: -1 }` index that finds a key's latest grant (once). */
+  /** Creates the indexes that find a key's latest grant and its queue in order (once). */
   ensureIndex(): Promise<void> {
     this.indexed ??= Promise.all([
       this.collection.createIndex({ key: 1, seq: -1 }, { name: "locks_key_seq" }),
