@@ -175,14 +175,13 @@ export class MongoBackend implements LockBackend {
     const { features, protocol } = await this.detected();
     const stops: Array<() => void> = [];
     if (features.changeStream) {
-      try {
-        await this.feed.open();
-        stops.push(this.feed.subscribe(key, listener));
-      } catch {
-        // The stream could not be (re)opened just now: this wait polls; the next one retries.
-      }
+      // Not awaited: establishing a stream can take up to its first getMore (1 s), and the head of
+      // the queue must not stop attempting meanwhile (nobody behind it can be granted). Until the
+      // stream delivers, the head polls (below); a failed stream is reopened by the next wait.
+      if (!this.feed.active) void this.feed.open().catch(() => {});
+      stops.push(this.feed.subscribe(key, listener));
     }
-    if (stops.length === 0) stops.push(this.watchAtHead(key, protocol, listener));
+    stops.push(this.watchAtHead(key, protocol, listener));
     // Expiry makes no event: wake the waiter when the holder's lease runs out.
     stops.push(await this.wakeAtExpiry(key, () => listener()));
     return () => {
@@ -245,15 +244,15 @@ export class MongoBackend implements LockBackend {
   }
 
   /**
-   * Without release events: while this node's waiter leads the queue of `key` (only it can be
-   * granted next), reads the key's state every {@link HEAD_POLL_INTERVAL} ms (one read at a time)
+   * Without release events (no change stream, or not yet established): while this node's waiter
+   * leads the queue of `key` (only it can be granted next), reads the key's state every {@link HEAD_POLL_INTERVAL} ms (one read at a time)
    * and wakes it when the key is free. The other waiters keep core's backoff, so the server sees
    * one quick reader per key instead of one per waiting node.
    */
   private watchAtHead(key: string, protocol: LockProtocol, listener: () => void): () => void {
     let reading = false;
     const timer = setInterval(() => {
-      if (reading || !protocol.leadsQueue(key)) return;
+      if (reading || this.feed.active || !protocol.leadsQueue(key)) return;
       reading = true;
       Promise.all([protocol.heldUntil(key), this.clock.bounds()]).then(
         ([until, { lower }]) => {
