@@ -125,14 +125,7 @@ export async function describeMongoSuite(server: MongoTestServer): Promise<void>
       // Half as many (600 in-process, 400 across processes, each a contended hand-over between
       // 8 workers on 4 nodes) keep the overlap and fencing checks meaningful; 600 took 48 s with
       // the machine at load 15-20, still 2.5x inside the guard.
-      // Fair hand-off on FerretDB has no release events: the head of the queue notices a release
-      // by reading every 10 ms, then grants in three round trips (queue and latest grant, insert,
-      // newer-grant check), each through two TCP proxies to SQLite. At a load average of 25-48 on
-      // 2 cores that was ~230 ms per hand-off, and six providers' longest wait 1.34-1.40 s against
-      // the unscaled 930 ms bound of the starvation scenario (without the queue: 2.4-3.4 s, with
-      // one provider served 1 time and another 9 in the same 3.5 s). timeScale 2 keeps the bound
-      // meaningful (a starved waiter waits the whole run) while allowing for that machine.
-      ...(server.flavor === "ferretdb" ? { minTtl: 600, contentionScale: 0.5, timeScale: 2 } : {}),
+      ...(server.flavor === "ferretdb" ? { minTtl: 600, contentionScale: 0.5 } : {}),
       child: {
         module: fileURLToPath(new URL("./mongo.ts", import.meta.url)),
         options: { ...childOptions },
