@@ -62,9 +62,23 @@ export class DocumentProtocol implements LockProtocol {
     return retried;
   }
 
-  /** Whether this node's waiter leads the queue of `key` (see `QueueHeads`). */
-  leadsQueue(key: string): boolean {
-    return this.queue?.heads.has(key) ?? false;
+  placeInQueue(key: string, waiterId?: string): number | undefined {
+    return this.queue?.places.ahead(key, waiterId);
+  }
+
+  /** One read of the key's document: its holder and its queue. */
+  async watch(key: string): Promise<boolean> {
+    // A wake-up hint only (the attempt decides): bounds first, like an attempt's.
+    const { lower } = await this.serverClock.bounds();
+    const doc = await this.collection.findOne<LockDocument>(
+      { _id: key },
+      { projection: { owner: 1, expiresAt: 1, queue: 1 } },
+    );
+    const now = new Date(lower);
+    const free =
+      !doc || doc.owner === null || !(doc.expiresAt instanceof Date) || doc.expiresAt <= now;
+    const admitted = this.queue?.look(key, doc, now) ?? true;
+    return free && admitted;
   }
 
   /** Leaves the queue of `key` (a wait ended without a grant). */

@@ -2,7 +2,7 @@ import type { WaiterEntry } from "@locks/core/backend";
 import type { Collection, Filter } from "mongodb";
 import { leaseEnd } from "./expiry.js";
 import type { LockDocument, QueueEntry } from "./lock-document.js";
-import { QueueHeads } from "./queue-heads.js";
+import { QueuePlaces } from "./queue-places.js";
 import type { ServerTimeBounds } from "./server-clock.js";
 
 /**
@@ -20,8 +20,8 @@ import type { ServerTimeBounds } from "./server-clock.js";
 export class DocumentQueue {
   /** Per waiter id: the ids that were ahead of it in the queue at its latest look. */
   private readonly ahead = new Map<string, readonly string[]>();
-  /** Keys whose queue this node's waiter leads (see {@link QueueHeads}). */
-  readonly heads = new QueueHeads();
+  /** Where this node's waiters stand (see {@link QueuePlaces}). */
+  readonly places = new QueuePlaces();
 
   constructor(private readonly collection: Collection<LockDocument>) {}
 
@@ -78,7 +78,7 @@ export class DocumentQueue {
       queue.slice(0, Math.max(index, 0)).map((entry) => entry.id),
     );
     const now = new Date(lower);
-    this.heads.note(key, waiter.id, !this.blocked(doc, waiter, now));
+    this.places.note(key, waiter.id, this.liveAhead(doc, waiter.id, now));
     if (queue.some((entry) => !isLive(entry, now))) {
       // Hygiene only (dead entries block nobody): not awaited, a failure changes nothing.
       void this.collection
@@ -90,14 +90,34 @@ export class DocumentQueue {
 
   /** Whether a live entry that was ahead of `waiter` at its latest look is still in `doc`. */
   blocked(doc: LockDocument, waiter: WaiterEntry, lower: Date): boolean {
-    const ahead = new Set(this.ahead.get(waiter.id) ?? []);
-    return (doc.queue ?? []).some((entry) => ahead.has(entry.id) && isLive(entry, lower));
+    return this.liveAhead(doc, waiter.id, lower) > 0;
+  }
+
+  /**
+   * Reads where this node's waiter of `key` stands in `doc` (the key's document as just read, or
+   * null when there is none) and records it: whether its next attempt may be granted as far as
+   * the queue is concerned (no live entry that was ahead of it remains, or its entry is gone and
+   * the attempt queues it again), or undefined when no waiter of this node is queued for `key`.
+   */
+  look(key: string, doc: LockDocument | null, lower: Date): boolean | undefined {
+    const waiterId = this.places.waiter(key);
+    if (waiterId === undefined) return undefined;
+    if (!doc?.queue?.some((entry) => entry.id === waiterId)) return true;
+    const ahead = this.liveAhead(doc, waiterId, lower);
+    this.places.note(key, waiterId, ahead);
+    return ahead === 0;
+  }
+
+  /** How many live entries that were ahead of `waiterId` at its latest join are still in `doc`. */
+  private liveAhead(doc: LockDocument, waiterId: string, lower: Date): number {
+    const ahead = new Set(this.ahead.get(waiterId) ?? []);
+    return (doc.queue ?? []).filter((entry) => ahead.has(entry.id) && isLive(entry, lower)).length;
   }
 
   /** Forgets what this node knew of `waiterId`'s place in the queue of `key` (its wait ended). */
   forget(key: string, waiterId: string): void {
     this.ahead.delete(waiterId);
-    this.heads.clear(key, waiterId);
+    this.places.clear(key, waiterId);
   }
 
   /** Removes `waiterId`'s entry from the queue of `key` at once. */

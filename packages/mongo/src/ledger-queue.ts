@@ -2,7 +2,7 @@ import { now, type WaiterEntry } from "@locks/core/backend";
 import type { Collection } from "mongodb";
 import { DUPLICATE_KEY, errorCode } from "./errors.js";
 import { leaseEnd } from "./expiry.js";
-import { QueueHeads } from "./queue-heads.js";
+import { QueuePlaces } from "./queue-places.js";
 import type { ServerTimeBounds } from "./server-clock.js";
 
 /**
@@ -32,6 +32,15 @@ interface Place {
   written: number;
 }
 
+/**
+ * How many live entries ahead of a waiter are counted: further back, a waiter's node reads the
+ * queue at its slowest anyway (see `MongoBackend.onReleased`).
+ */
+const COUNTED_AHEAD = 10;
+
+/** Arrivals between two collections of a key's lapsed entries. */
+const COLLECT_EVERY = 8n;
+
 /** Inserts of the next arrival number that may collide with other arrivals before giving up. */
 const ARRIVAL_ATTEMPTS = 8;
 
@@ -45,8 +54,8 @@ const ARRIVAL_ATTEMPTS = 8;
 export class LedgerQueue {
   /** Per waiter id: its entry, once this node created it. */
   private readonly places = new Map<string, Place>();
-  /** Keys whose queue this node's waiter leads (see {@link QueueHeads}). */
-  readonly heads = new QueueHeads();
+  /** Where this node's waiters stand (see {@link QueuePlaces}). */
+  readonly standing = new QueuePlaces();
 
   constructor(private readonly collection: Collection<LedgerQueueEntry>) {}
 
@@ -62,16 +71,43 @@ export class LedgerQueue {
    */
   async blocks(key: string, waiter: WaiterEntry | undefined, lower: number): Promise<boolean> {
     const place = waiter && this.places.get(waiter.id);
-    const ahead = await this.collection.findOne(
-      {
-        waits: key,
-        expiresAt: { $gt: new Date(lower) },
-        ...(place ? { n: { $lt: place.n } } : {}),
-      },
-      { projection: { _id: 1 } },
-    );
-    if (place && waiter) this.heads.note(key, waiter.id, ahead === null);
-    return ahead !== null;
+    if (!place || !waiter) return (await this.liveAhead(key, undefined, lower, 1)) > 0;
+    const ahead = await this.liveAhead(key, place.n, lower, COUNTED_AHEAD);
+    this.standing.note(key, waiter.id, ahead);
+    return ahead > 0;
+  }
+
+  /**
+   * Reads how many live entries are ahead of this node's waiter of `key` (up to a few) and
+   * records it; undefined when no waiter of this node has an entry for `key`.
+   */
+  async look(key: string, lower: number): Promise<number | undefined> {
+    const waiterId = this.standing.waiter(key);
+    const place = waiterId === undefined ? undefined : this.places.get(waiterId);
+    if (!place || waiterId === undefined) return undefined;
+    const ahead = await this.liveAhead(key, place.n, lower, COUNTED_AHEAD);
+    this.standing.note(key, waiterId, ahead);
+    return ahead;
+  }
+
+  /** Live entries of `key` (arrived before number `before`, if given), counted up to `limit`. */
+  private async liveAhead(
+    key: string,
+    before: bigint | undefined,
+    lower: number,
+    limit: number,
+  ): Promise<number> {
+    const found = await this.collection
+      .find(
+        {
+          waits: key,
+          expiresAt: { $gt: new Date(lower) },
+          ...(before === undefined ? {} : { n: { $lt: before } }),
+        },
+        { projection: { _id: 1 }, limit },
+      )
+      .toArray();
+    return found.length;
   }
 
   /**
@@ -87,8 +123,11 @@ export class LedgerQueue {
     if (place && now() - place.written < waiter.ttl / 4) return;
     if (place) {
       const written = now();
+      // Only a live entry keeps its place: one that lapsed has lost it (the waiters behind it may
+      // have gone ahead), so its waiter joins again at the end. Entries therefore never appear
+      // ahead of a waiter, and the head need not read the queue again.
       const refreshed = await this.collection.updateOne(
-        { _id: place.id, waiter: waiter.id },
+        { _id: place.id, waiter: waiter.id, expiresAt: { $gt: new Date(lower) } },
         { $set: { expiresAt } },
       );
       if (refreshed.matchedCount === 1) {
@@ -96,26 +135,33 @@ export class LedgerQueue {
         return;
       }
       this.forget(waiter.id);
+      // The lapsed entry blocks nobody; collect it (hygiene only).
+      void this.collection.deleteOne({ _id: place.id, waiter: waiter.id }).catch(() => {});
     }
+    const last = await this.collection.findOne(
+      { waits: key },
+      { sort: { n: -1 }, projection: { n: 1 }, useBigInt64: true },
+    );
+    let n = last ? BigInt(last.n) : 0n;
     for (let attempt = 0; attempt < ARRIVAL_ATTEMPTS; attempt++) {
-      const last = await this.collection.findOne(
-        { waits: key },
-        { sort: { n: -1 }, projection: { n: 1 }, useBigInt64: true },
-      );
-      const n = (last ? BigInt(last.n) : 0n) + 1n;
+      // Another node arrived with that number: take the next one (no need to read again).
+      n += 1n;
       const id = `${key}#q${n}`;
       const written = now();
       try {
         await this.collection.insertOne({ _id: id, waits: key, n, waiter: waiter.id, expiresAt });
       } catch (error) {
-        if (errorCode(error) === DUPLICATE_KEY) continue; // another node arrived with that number
+        if (errorCode(error) === DUPLICATE_KEY) continue;
         throw error;
       }
       this.places.set(waiter.id, { id, key, n, written });
-      // Hygiene (lapsed entries block nobody): not awaited, a failure changes nothing.
-      void this.collection
-        .deleteMany({ waits: key, expiresAt: { $lte: new Date(lower) } })
-        .catch(() => {});
+      // Hygiene (lapsed entries block nobody), every few arrivals: not awaited, a failure
+      // changes nothing.
+      if (n % COLLECT_EVERY === 0n) {
+        void this.collection
+          .deleteMany({ waits: key, expiresAt: { $lte: new Date(lower) } })
+          .catch(() => {});
+      }
       return;
     }
     // Every number was taken by a concurrent arrival: the next attempt tries again.
@@ -134,6 +180,6 @@ export class LedgerQueue {
     const place = this.places.get(waiterId);
     if (!place) return;
     this.places.delete(waiterId);
-    this.heads.clear(place.key, waiterId);
+    this.standing.clear(place.key, waiterId);
   }
 }

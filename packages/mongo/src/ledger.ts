@@ -38,7 +38,12 @@ interface GrantState {
   seq: bigint;
   /** Local monotonic time by which the lease is surely still valid on the server. */
   deadline: number;
+  /** The removal of the granted waiter's queue entry, if it had one (never rejects). */
+  left: Promise<void> | undefined;
 }
+
+/** How long (ms) the head's read of a free key lets its next attempt skip reading it again. */
+const FREE_SEEN_FRESH = 20;
 
 export function grantId(key: string, seq: bigint): string {
   return `${key}#${seq}`;
@@ -55,6 +60,13 @@ export function grantId(key: string, seq: bigint): string {
 export class Ledger implements LockProtocol {
   readonly fair = true;
   private readonly grants = new WeakMap<object, GrantState>();
+  /**
+   * Per key: the latest grant as this node's queue head last found it free (see {@link watch}),
+   * with the local time of that read. The head's next attempt inserts the next grant at once
+   * instead of reading again; should the read be stale, the insert collides or the check for a
+   * newer grant after it undoes it, as for any contender that read long ago.
+   */
+  private readonly freeSeen = new Map<string, { seq: bigint; at: number }>();
   private indexed: Promise<void> | undefined;
 
   constructor(
@@ -119,8 +131,22 @@ export class Ledger implements LockProtocol {
     return this.queue.leave(waiterId);
   }
 
-  leadsQueue(key: string): boolean {
-    return this.queue.heads.has(key);
+  placeInQueue(key: string, waiterId?: string): number | undefined {
+    return this.queue.standing.ahead(key, waiterId);
+  }
+
+  /** Reads the queue ahead of this node's waiter, then (only when nobody is) the latest grant. */
+  async watch(key: string): Promise<boolean> {
+    const { lower } = await this.clock.bounds();
+    // Entries only join behind a waiter (see `LedgerQueue.join`): the head need not read the
+    // queue again.
+    const ahead = this.placeInQueue(key) === 0 ? 0 : await this.queue.look(key, lower);
+    if (ahead !== undefined && ahead > 0) return false;
+    const latest = await this.latest(key);
+    const free = !latest || latest.released || latest.expiresAt.getTime() <= lower;
+    if (free && ahead === 0)
+      this.freeSeen.set(key, { seq: latest ? BigInt(latest.seq) : 0n, at: now() });
+    return free;
   }
 
   private async grant(
@@ -136,13 +162,22 @@ export class Ledger implements LockProtocol {
     // is free), and the key's latest grant. A waiter that led the queue at its last look reads
     // both side by side (one round trip on the hand-off); any other attempt reads the queue first
     // and stops there when it is not its turn, so that waiting nodes cost one read per attempt.
-    const leads = waiter !== undefined && this.queue.heads.has(key);
-    const reading = leads ? this.latest(key) : undefined;
-    reading?.catch(() => {});
-    if (await this.queue.blocks(key, waiter, lower)) return undefined;
-    const latest = await (reading ?? this.latest(key));
-    if (latest && !latest.released && latest.expiresAt.getTime() > lower) return undefined;
-    const seq = (latest ? BigInt(latest.seq) : 0n) + 1n;
+    const leads = waiter !== undefined && this.queue.standing.ahead(key, waiter.id) === 0;
+    const seen = this.freeSeen.get(key);
+    this.freeSeen.delete(key);
+    let seq: bigint;
+    if (leads && seen && now() - seen.at <= FREE_SEEN_FRESH) {
+      // The head, woken by its own read of a free key just now: no entry can be ahead of it (entries
+      // only join behind), so it inserts the next grant at once.
+      seq = seen.seq + 1n;
+    } else {
+      const reading = leads ? this.latest(key) : undefined;
+      reading?.catch(() => {});
+      if (await this.queue.blocks(key, waiter, lower)) return undefined;
+      const latest = await (reading ?? this.latest(key));
+      if (latest && !latest.released && latest.expiresAt.getTime() > lower) return undefined;
+      seq = (latest ? BigInt(latest.seq) : 0n) + 1n;
+    }
     const id = grantId(key, seq);
     try {
       await this.collection.insertOne({
@@ -160,13 +195,15 @@ export class Ledger implements LockProtocol {
     // Grants older than the latest are deleted, so a contender that read long ago may have
     // re-inserted a deleted sequence number. The latest grant is never deleted: if anything
     // newer exists, ours is stale and must not count.
-    // The waiter leaves the queue in the same round trip (awaited: its entry would hold up the
-    // next waiter until it lapsed). Should the grant not count, the waiter queues again at the end:
-    // that takes a contender that read long ago, which no fair order can rank anyway.
-    const [newer] = await Promise.all([
-      this.collection.findOne({ key, seq: { $gt: seq } }, { projection: { _id: 1 } }),
-      waiter && this.queue.leave(waiter.id).catch(() => {}),
-    ]);
+    // The waiter leaves the queue alongside the check; the grant does not wait for it, its release
+    // does (see `release`), so the entry is gone before the key is free for the next waiter while
+    // the critical section overlaps the delete. Should the grant not count, the waiter queues
+    // again at the end: that takes a contender that read long ago, which no fair order can rank.
+    const left = waiter ? this.queue.leave(waiter.id).catch(() => {}) : undefined;
+    const newer = await this.collection.findOne(
+      { key, seq: { $gt: seq } },
+      { projection: { _id: 1 } },
+    );
     if (newer) {
       await this.collection
         .updateOne({ _id: id, owner: token }, { $set: { released: true } })
@@ -174,7 +211,7 @@ export class Ledger implements LockProtocol {
       return undefined;
     }
     const lease: MongoLease = { key, token, fencingToken: seq };
-    this.grants.set(lease, { id, seq, deadline: started + ttl });
+    this.grants.set(lease, { id, seq, deadline: started + ttl, left });
     // Older grants are history now: collect them (only their owners ever update them, and an
     // update of a deleted grant changes nothing).
     void this.collection.deleteMany({ key, seq: { $lt: seq } }).catch(() => {});
@@ -209,6 +246,7 @@ export class Ledger implements LockProtocol {
   async release(lease: MongoLease): Promise<boolean> {
     const grant = this.grants.get(lease);
     if (!grant) return false;
+    await grant.left;
     const { lower } = await this.clock.bounds();
     const result = await this.collection.updateOne(
       { _id: grant.id, owner: lease.token, released: false },

@@ -23,10 +23,28 @@ export type { MongoServerFeatures } from "./detect.js";
 export type { MongoLockState } from "./protocol.js";
 
 /**
- * Where no change stream reports releases: how often (ms) the waiter at the head of a key's queue
- * attempts, so that a release is noticed within about this long by the one node that can take it.
+ * Where no change stream reports releases: the pause (ms) between two reads of a key by the node
+ * of the waiter right behind the head of its queue; the head's node pauses half as long (a release
+ * is noticed within about that plus one read by the node that can take it), and the one behind
+ * knows it leads by the time the head's grant ends.
  */
 const HEAD_POLL_INTERVAL = 10;
+
+/** The slowest reading (ms) of a waiter further back, as often as core's longest backoff here. */
+const FAR_POLL_INTERVAL = 100;
+
+/**
+ * How often (ms) a node reads a key while its waiter has `ahead` live entries ahead of it: the
+ * head and the next quickly, those further back less often the further they are (each hand-off
+ * moves them up one place), so that the waiter that a grant makes the new head already polls
+ * quickly, and a key costs the server a few quick reads per hand-off however many nodes wait.
+ */
+function watchInterval(ahead: number): number {
+  // One read at a time per key, and the pause starts when it is answered.
+  if (ahead === 0) return HEAD_POLL_INTERVAL / 2;
+  if (ahead === 1) return HEAD_POLL_INTERVAL;
+  return Math.min(FAR_POLL_INTERVAL, 2 * HEAD_POLL_INTERVAL * (ahead - 1));
+}
 
 /** A fresh owner token: 128 random bits. */
 function ownerToken(): string {
@@ -149,6 +167,15 @@ export class MongoBackend implements LockBackend {
     await protocol.leaveQueue(key, waiterId);
   }
 
+  /**
+   * True while no change stream reports releases and `waiterId` is queued for `key`: then
+   * {@link onReleased} reads the key for it (see `watchPlace`), and core's backoff attempts could
+   * not be granted before that wakes it.
+   */
+  followsQueue(key: string, waiterId: string): boolean {
+    return !this.feed.active && this.known?.protocol.placeInQueue(key, waiterId) !== undefined;
+  }
+
   /** Whether a failed operation may succeed when retried (network errors, failovers). */
   isRetryable(error: unknown): boolean {
     return !this.closed && isTransientMongoError(error);
@@ -181,7 +208,7 @@ export class MongoBackend implements LockBackend {
       if (!this.feed.active) void this.feed.open().catch(() => {});
       stops.push(this.feed.subscribe(key, listener));
     }
-    stops.push(this.watchAtHead(key, protocol, listener));
+    stops.push(this.watchPlace(key, protocol, listener));
     // Expiry makes no event: wake the waiter when the holder's lease runs out.
     stops.push(await this.wakeAtExpiry(key, () => listener()));
     return () => {
@@ -245,28 +272,37 @@ export class MongoBackend implements LockBackend {
 
   /**
    * Without release events (no change stream, or not yet established): while this node's waiter
-   * leads the queue of `key` (only it can be granted next), reads the key's state every {@link HEAD_POLL_INTERVAL} ms (one read at a time)
-   * and wakes it when the key is free. The other waiters keep core's backoff, so the server sees
-   * one quick reader per key instead of one per waiting node.
+   * is queued for `key`, reads the key and the waiter's place in its queue (one read at a time), at
+   * an interval set by that place (see {@link watchInterval}), and wakes the waiter when its next
+   * attempt may be granted. Without this, the waiter that a grant makes the new head would learn
+   * it only at its next attempt, after core's backoff, and every hand-off would cost that sleep.
    */
-  private watchAtHead(key: string, protocol: LockProtocol, listener: () => void): () => void {
-    let reading = false;
-    const timer = setInterval(() => {
-      if (reading || this.feed.active || !protocol.leadsQueue(key)) return;
-      reading = true;
-      Promise.all([protocol.heldUntil(key), this.clock.bounds()]).then(
-        ([until, { lower }]) => {
-          reading = false;
-          if (until === undefined || until.getTime() <= lower) listener();
-        },
-        () => {
-          reading = false;
-          listener(); // let the attempt find out what is wrong
-        },
-      );
-    }, HEAD_POLL_INTERVAL);
-    timer.unref();
-    return () => clearInterval(timer);
+  private watchPlace(key: string, protocol: LockProtocol, listener: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const next = (delay: number) => {
+      if (stopped) return;
+      timer = setTimeout(tick, delay);
+      timer.unref();
+    };
+    const tick = () => {
+      const ahead = protocol.placeInQueue(key);
+      if (this.feed.active || ahead === undefined) return next(HEAD_POLL_INTERVAL);
+      protocol
+        .watch(key)
+        .then(
+          (admitted) => {
+            if (admitted) listener();
+          },
+          () => listener(), // let the attempt find out what is wrong
+        )
+        .finally(() => next(watchInterval(protocol.placeInQueue(key) ?? 0)));
+    };
+    next(HEAD_POLL_INTERVAL);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   private async wakeAtExpiry(key: string, listener: () => void): Promise<() => void> {

@@ -36,10 +36,17 @@ export interface LockProtocol {
   /** Removes `waiterId`'s entry from the queue of `key` at once. */
   leaveQueue(key: string, waiterId: string): Promise<void>;
   /**
-   * Whether this node's waiter was, at its latest attempt, first among the live entries of the
-   * queue of `key` (the node that should poll quickly where no change stream reports releases).
+   * How many live entries were ahead of this node's waiter of `key` (of `waiterId`, if given) at
+   * its latest look (0: it leads the queue); undefined when no such waiter is queued. Where no change
+   * stream reports releases, it sets how often the node reads the key (`MongoBackend.onReleased`).
    */
-  leadsQueue(key: string): boolean;
+  placeInQueue(key: string, waiterId?: string): number | undefined;
+  /**
+   * Reads the state of `key` and where this node's waiter stands in its queue (updating
+   * {@link placeInQueue}): true when its next attempt may be granted (the key is free and no
+   * live entry is ahead of it). A wake-up hint only; the attempt decides.
+   */
+  watch(key: string): Promise<boolean>;
   /** Whether this protocol keeps the queue of waiting nodes (cross-node fairness). */
   readonly fair: boolean;
   /** Renews the lease for `ttl` ms from now; false when the lease is no longer held. */

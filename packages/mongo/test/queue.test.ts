@@ -126,6 +126,31 @@ describe.skipIf(cases.length === 0).each(cases)(
       await handle!.release();
     });
 
+    it("without release events, each waiter in turn is granted within a short poll of the release", async () => {
+      // Core attempts only every third of the entry's ttl (2 s here) while the provider follows
+      // the queue: a hand-off within 600 ms shows the provider's own reads woke the new head,
+      // including the second waiter, which was not the head when it last attempted.
+      const options = { changeStream: false, wait: { queueEntryTtl: 6_000 } } as const;
+      const holder = node(options);
+      const [a, b] = [node(options), node(options)];
+      const key = newKey("handoff");
+      const held = await holder.getLock(key).acquire();
+      const waitA = a.getLock(key).acquire();
+      await delay(300); // a's entry is first
+      const waitB = b.getLock(key).acquire();
+      await delay(300);
+      let releasedAt = performance.now();
+      await held.release();
+      const handleA = await waitA;
+      expect(performance.now() - releasedAt).toBeLessThan(600);
+      await delay(50);
+      releasedAt = performance.now();
+      await handleA.release();
+      const handleB = await waitB;
+      expect(performance.now() - releasedAt).toBeLessThan(600);
+      await handleB.release();
+    });
+
     it.skipIf(protocol !== "document")(
       "keeps the queue in the lock document; a release names the next waiter",
       async () => {
