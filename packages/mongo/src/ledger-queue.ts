@@ -30,6 +30,12 @@ interface Place {
   readonly n: bigint;
   /** Local monotonic time (ms) of the entry's latest write. */
   written: number;
+  /**
+   * The live entries ahead of it at its latest count, in arrival order (at most
+   * {@link COUNTED_AHEAD}; `complete` when that was all of them). Entries only ever leave from
+   * ahead of a waiter, so the waiter follows its place by reading the first of them by `_id`.
+   */
+  ahead?: { ids: string[]; complete: boolean };
 }
 
 /**
@@ -71,32 +77,53 @@ export class LedgerQueue {
    */
   async blocks(key: string, waiter: WaiterEntry | undefined, lower: number): Promise<boolean> {
     const place = waiter && this.places.get(waiter.id);
-    if (!place || !waiter) return (await this.liveAhead(key, undefined, lower, 1)) > 0;
-    const ahead = await this.liveAhead(key, place.n, lower, COUNTED_AHEAD);
-    this.standing.note(key, waiter.id, ahead);
-    return ahead > 0;
+    if (!place || !waiter) return (await this.entriesAhead(key, undefined, lower, 1)).length > 0;
+    return (await this.count(key, waiter.id, place, lower)) > 0;
   }
 
   /**
    * Reads how many live entries are ahead of this node's waiter of `key` (up to a few) and
-   * records it; undefined when no waiter of this node has an entry for `key`.
+   * records it; undefined when no waiter of this node has an entry for `key`. Reads the entries
+   * known to be ahead by `_id`, first first, until one is live (a filtered query costs a scan of
+   * the collection on FerretDB 1.x), and counts again only when all of them are gone and there
+   * may be more.
    */
   async look(key: string, lower: number): Promise<number | undefined> {
     const waiterId = this.standing.waiter(key);
     const place = waiterId === undefined ? undefined : this.places.get(waiterId);
     if (!place || waiterId === undefined) return undefined;
-    const ahead = await this.liveAhead(key, place.n, lower, COUNTED_AHEAD);
-    this.standing.note(key, waiterId, ahead);
-    return ahead;
+    const known = place.ahead;
+    // Each hand-off since the latest look removed the first of them: drop those until one is live.
+    while (known && known.ids.length > 0) {
+      const first = await this.collection.findOne(
+        { _id: known.ids[0]! },
+        { projection: { expiresAt: 1 } },
+      );
+      if (first && first.expiresAt.getTime() > lower) break;
+      known.ids.shift();
+    }
+    if (known && (known.ids.length > 0 || known.complete)) {
+      this.standing.note(key, waiterId, known.ids.length);
+      return known.ids.length;
+    }
+    return this.count(key, waiterId, place, lower);
   }
 
-  /** Live entries of `key` (arrived before number `before`, if given), counted up to `limit`. */
-  private async liveAhead(
+  /** Counts the live entries ahead of `place` (up to a few) and records them. */
+  private async count(key: string, waiterId: string, place: Place, lower: number): Promise<number> {
+    const ids = await this.entriesAhead(key, place.n, lower, COUNTED_AHEAD);
+    place.ahead = { ids, complete: ids.length < COUNTED_AHEAD };
+    this.standing.note(key, waiterId, ids.length);
+    return ids.length;
+  }
+
+  /** Ids of the live entries of `key` (arrived before number `before`, if given), first first. */
+  private async entriesAhead(
     key: string,
     before: bigint | undefined,
     lower: number,
     limit: number,
-  ): Promise<number> {
+  ): Promise<string[]> {
     const found = await this.collection
       .find(
         {
@@ -104,10 +131,10 @@ export class LedgerQueue {
           expiresAt: { $gt: new Date(lower) },
           ...(before === undefined ? {} : { n: { $lt: before } }),
         },
-        { projection: { _id: 1 }, limit },
+        { projection: { _id: 1 }, sort: { n: 1 }, limit },
       )
       .toArray();
-    return found.length;
+    return found.map((entry) => entry._id);
   }
 
   /**

@@ -67,6 +67,8 @@ export class Ledger implements LockProtocol {
    * newer grant after it undoes it, as for any contender that read long ago.
    */
   private readonly freeSeen = new Map<string, { seq: bigint; at: number }>();
+  /** Per key while this node's waiter watches it: the latest grant's sequence number it read. */
+  private readonly latestSeen = new Map<string, bigint>();
   private indexed: Promise<void> | undefined;
 
   constructor(
@@ -93,6 +95,23 @@ export class Ledger implements LockProtocol {
   /** The latest grant of `key`, if any. */
   latest(key: string): Promise<LedgerGrant | null> {
     return this.collection.findOne({ key }, { sort: { seq: -1 }, useBigInt64: true });
+  }
+
+  /**
+   * The latest grant of `key` for a waiter's watch: by `_id`, the latest grant this node has seen
+   * and the one after it (a filtered query costs a scan of the collection on FerretDB 1.x), and by
+   * a query only when neither is there (collected: grants went on without this node looking).
+   */
+  private async latestById(key: string): Promise<LedgerGrant | null> {
+    const seen = this.latestSeen.get(key);
+    const byId = (seq: bigint) =>
+      this.collection.findOne({ _id: grantId(key, seq) }, { useBigInt64: true });
+    const [current, after] =
+      seen === undefined ? [null, null] : await Promise.all([byId(seen), byId(seen + 1n)]);
+    // Should grants have gone on past `after` too, an attempt on it collides and reads again.
+    const latest = after ?? current ?? (await this.latest(key));
+    if (latest) this.latestSeen.set(key, BigInt(latest.seq));
+    return latest;
   }
 
   async tryAcquire(
@@ -127,7 +146,9 @@ export class Ledger implements LockProtocol {
     return this.break(key);
   }
 
-  leaveQueue(_key: string, waiterId: string): Promise<void> {
+  leaveQueue(key: string, waiterId: string): Promise<void> {
+    this.latestSeen.delete(key);
+    this.freeSeen.delete(key);
     return this.queue.leave(waiterId);
   }
 
@@ -142,7 +163,7 @@ export class Ledger implements LockProtocol {
     // queue again.
     const ahead = this.placeInQueue(key) === 0 ? 0 : await this.queue.look(key, lower);
     if (ahead !== undefined && ahead > 0) return false;
-    const latest = await this.latest(key);
+    const latest = await this.latestById(key);
     const free = !latest || latest.released || latest.expiresAt.getTime() <= lower;
     if (free && ahead === 0)
       this.freeSeen.set(key, { seq: latest ? BigInt(latest.seq) : 0n, at: now() });
@@ -210,6 +231,9 @@ export class Ledger implements LockProtocol {
         .catch(() => {});
       return undefined;
     }
+    // This node's wait on `key` is over: what its watch remembered is of no further use.
+    this.latestSeen.delete(key);
+    this.freeSeen.delete(key);
     const lease: MongoLease = { key, token, fencingToken: seq };
     this.grants.set(lease, { id, seq, deadline: started + ttl, left });
     // Older grants are history now: collect them (only their owners ever update them, and an

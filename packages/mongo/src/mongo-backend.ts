@@ -168,12 +168,12 @@ export class MongoBackend implements LockBackend {
   }
 
   /**
-   * True while no change stream reports releases and `waiterId` is queued for `key`: then
-   * {@link onReleased} reads the key for it (see `watchPlace`), and core's backoff attempts could
-   * not be granted before that wakes it.
+   * True while `waiterId` is queued for `key`: then {@link onReleased} wakes it when its attempt
+   * may be granted (a release naming it, or its own reads: see `watchPlace`), and core's backoff
+   * attempts could not be granted before that; they would only load the server.
    */
   followsQueue(key: string, waiterId: string): boolean {
-    return !this.feed.active && this.known?.protocol.placeInQueue(key, waiterId) !== undefined;
+    return this.known?.protocol.placeInQueue(key, waiterId) !== undefined;
   }
 
   /** Whether a failed operation may succeed when retried (network errors, failovers). */
@@ -271,11 +271,14 @@ export class MongoBackend implements LockBackend {
   }
 
   /**
-   * Without release events (no change stream, or not yet established): while this node's waiter
-   * is queued for `key`, reads the key and the waiter's place in its queue (one read at a time), at
-   * an interval set by that place (see {@link watchInterval}), and wakes the waiter when its next
-   * attempt may be granted. Without this, the waiter that a grant makes the new head would learn
-   * it only at its next attempt, after core's backoff, and every hand-off would cost that sleep.
+   * While this node's waiter is queued for `key`: reads the key and the waiter's place in its
+   * queue (one read at a time) and wakes the waiter when its next attempt may be granted.
+   * Without release events (no change stream, or not yet established) at an interval set by its
+   * place (see {@link watchInterval}): otherwise the waiter that a grant makes the new head would
+   * learn it only at its next attempt, and every hand-off would cost that sleep. With them (a
+   * release names the next waiter), only the head and the one behind it read, every
+   * {@link FAR_POLL_INTERVAL}: for what makes no event (a holder's lease running out, a release
+   * naming a waiter that has just left).
    */
   private watchPlace(key: string, protocol: LockProtocol, listener: () => void): () => void {
     let timer: NodeJS.Timeout | undefined;
@@ -287,7 +290,8 @@ export class MongoBackend implements LockBackend {
     };
     const tick = () => {
       const ahead = protocol.placeInQueue(key);
-      if (this.feed.active || ahead === undefined) return next(HEAD_POLL_INTERVAL);
+      const events = this.feed.active;
+      if (ahead === undefined || (events && ahead > 1)) return next(HEAD_POLL_INTERVAL);
       protocol
         .watch(key)
         .then(
@@ -296,7 +300,9 @@ export class MongoBackend implements LockBackend {
           },
           () => listener(), // let the attempt find out what is wrong
         )
-        .finally(() => next(watchInterval(protocol.placeInQueue(key) ?? 0)));
+        .finally(() =>
+          next(events ? FAR_POLL_INTERVAL : watchInterval(protocol.placeInQueue(key) ?? 0)),
+        );
     };
     next(HEAD_POLL_INTERVAL);
     return () => {
