@@ -217,8 +217,7 @@ export class Ledger implements LockProtocol {
     // re-inserted a deleted sequence number. The latest grant is never deleted: if anything
     // newer exists, ours is stale and must not count.
     // The waiter leaves the queue alongside the check; the grant does not wait for it, its release
-    // does (see `release`), so the entry is gone before the key is free for the next waiter while
-    // the critical section overlaps the delete. Should the grant not count, the waiter queues
+    // does (see `release`), so the critical section overlaps the delete. Should the grant not count, the waiter queues
     // again at the end: that takes a contender that read long ago, which no fair order can rank.
     const left = waiter ? this.queue.leave(waiter.id).catch(() => {}) : undefined;
     const newer = await this.collection.findOne(
@@ -270,12 +269,17 @@ export class Ledger implements LockProtocol {
   async release(lease: MongoLease): Promise<boolean> {
     const grant = this.grants.get(lease);
     if (!grant) return false;
-    await grant.left;
     const { lower } = await this.clock.bounds();
-    const result = await this.collection.updateOne(
-      { _id: grant.id, owner: lease.token, released: false },
-      { $set: { released: true, expiresAt: new Date(lower) } },
-    );
+    // The removal of the waiter's entry, begun at the grant, may still be under way: the release
+    // goes alongside and resolves after both, so that once it has, the key is free for the next
+    // waiter and no entry of this one is left ahead of it.
+    const [result] = await Promise.all([
+      this.collection.updateOne(
+        { _id: grant.id, owner: lease.token, released: false },
+        { $set: { released: true, expiresAt: new Date(lower) } },
+      ),
+      grant.left,
+    ]);
     return result.matchedCount === 1;
   }
 
