@@ -175,7 +175,10 @@ class Wait {
           this.keepWaitingAfter(error);
           if (this.left() <= 0) return { lastError: this.lastError };
         }
-        const pause = Math.min(this.backoff.next(), this.left(), fair?.maxSleep ?? Infinity);
+        // A backend that follows the queue for this waiter wakes it; sleeps only refresh the entry.
+        const followed = fair !== undefined && backend.followsQueue?.(key, fair.entry.id) === true;
+        const backoff = followed ? Number.POSITIVE_INFINITY : this.backoff.next();
+        const pause = Math.min(backoff, this.left(), fair?.maxSleep ?? Infinity);
         if (await this.sleep(pause)) this.backoff.reset();
       }
     } finally {

@@ -90,6 +90,15 @@ export interface LockBackend {
   leaveQueue?(key: string, waiterId: string): Promise<void>;
 
   /**
+   * Fair backends with `onReleased`, optional: true while the backend itself follows the queue of
+   * `key` for `waiterId` (it reads the key at intervals set by the waiter's place and wakes it
+   * through `onReleased` when its attempt may be granted). Core then attempts only when woken, or
+   * when the waiter's entry is due for a refresh (a third of its ttl), instead of on its backoff:
+   * those attempts could not be granted and would only load the server.
+   */
+  followsQueue?(key: string, waiterId: string): boolean;
+
+  /**
    * Optional native blocking wait (e.g. MySQL `GET_LOCK(name, timeout)`): resolves the lease, or
    * `undefined` after `timeout` ms (which may be `Infinity`). When `signal` aborts it must stop
    * the server-side wait promptly, leave no lock behind, and reject with `signal.reason`.

@@ -31,9 +31,14 @@ export async function probeChangeStreams(db: Db, collection: string): Promise<vo
  * The key comes from the event's `documentKey`, which not every server fills in correctly
  * (mongo-java-server puts the update there): an event that names no key wakes every waiter of
  * the provider, since a spurious wake-up costs one attempt and a missed one a polling interval.
+ * Such an event carries the update itself: only one that clears the owner counts as a release (the
+ * queue's refreshes would otherwise wake every waiter on every attempt of every other one).
+ *
+ * A release names `next`, the waiter at the head of the key's queue as the releaser saw it; the
+ * listeners get it so that only that node attempts.
  */
 export class ChangeFeed {
-  private readonly listeners = new Map<string, Set<() => void>>();
+  private readonly listeners = new Map<string, Set<Listener>>();
   private stream: ChangeStream<LockDocument> | undefined;
   /** The stream being established (its first `getMore` may wait up to {@link MAX_AWAIT_MS}). */
   private starting: ChangeStream<LockDocument> | undefined;
@@ -61,7 +66,7 @@ export class ChangeFeed {
   }
 
   /** Calls `listener` on every release of `key` until the returned function is called. */
-  subscribe(key: string, listener: () => void): () => void {
+  subscribe(key: string, listener: Listener): () => void {
     let set = this.listeners.get(key);
     if (!set) {
       set = new Set();
@@ -99,7 +104,7 @@ export class ChangeFeed {
           ],
         },
       },
-      { $project: { operationType: 1, documentKey: 1 } },
+      { $project: { operationType: 1, documentKey: 1, "updateDescription.updatedFields.next": 1 } },
     ];
     const stream = this.collection.watch<LockDocument>(pipeline, { maxAwaitTimeMS: MAX_AWAIT_MS });
     // The first tryNext runs the aggregate that establishes the stream (or fails on servers
@@ -139,14 +144,47 @@ export class ChangeFeed {
   }
 
   private dispatch(change: Document): void {
+    const update = updateIn(change);
+    if (update && !releases(update)) return;
+    const next = nextIn(change, update);
     const id = keyOf(change);
     if (id === undefined) {
-      for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener();
+      for (const set of [...this.listeners.values()]) {
+        for (const listener of [...set]) listener(next);
+      }
       return;
     }
     const set = this.listeners.get(id);
-    if (set) for (const listener of [...set]) listener();
+    if (set) for (const listener of [...set]) listener(next);
   }
+}
+
+/** A subscriber of the feed; `next` names the waiter the release should wake, when known. */
+type Listener = (next?: string) => void;
+
+/** The update operators an event carries in place of its `documentKey` (mongo-java-server). */
+function updateIn(change: Document): Document | undefined {
+  const key: unknown = change.documentKey;
+  if (typeof key !== "object" || key === null) return undefined;
+  return Object.keys(key).some((field) => field.startsWith("$")) ? (key as Document) : undefined;
+}
+
+/** Whether an update (as operators) clears the owner: a release, not a grant or queue change. */
+function releases(update: Document): boolean {
+  const set: unknown = update.$set;
+  const unset: unknown = update.$unset;
+  return (
+    (typeof set === "object" && set !== null && "owner" in set && set.owner === null) ||
+    (typeof unset === "object" && unset !== null && "owner" in unset)
+  );
+}
+
+/** The queue head a release names, from the event's description or from the update itself. */
+function nextIn(change: Document, update: Document | undefined): string | undefined {
+  const described: unknown = (change.updateDescription as Document | undefined)?.updatedFields
+    ?.next;
+  const next: unknown = described ?? (update?.$set as Document | undefined)?.next;
+  return typeof next === "string" ? next : undefined;
 }
 
 /** The lock key a change event names, if it names one. */

@@ -4,6 +4,7 @@ import { offsetClock } from "./document-clock.js";
 import { DocumentProtocol } from "./document-protocol.js";
 import { errorCode, isServerError, MongoFeatureUnsupportedError } from "./errors.js";
 import { Ledger, type LedgerGrant } from "./ledger.js";
+import { LedgerQueue, type LedgerQueueEntry } from "./ledger-queue.js";
 import type { LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import type { LockProtocol } from "./protocol.js";
@@ -100,13 +101,21 @@ export async function detect(ctx: DetectionContext): Promise<Detected> {
     }
     // The offset also times wake-ups at a holder's expiry, whichever clock decides it.
     await clock.bounds();
-    protocol = new DocumentProtocol(collection, serverClock ? serverTimeClock : offsetClock(clock));
+    protocol = new DocumentProtocol(
+      collection,
+      serverClock ? serverTimeClock : offsetClock(clock),
+      clock,
+      // FerretDB (tests only) cannot update an array element in place: no queue there.
+      flavor !== "ferretdb",
+    );
     ttlIndex = await ensureTtlIndex(collection, options);
   } else {
     await clock.bounds();
+    const { writeConcern } = options;
     const ledger = new Ledger(
-      db.collection<LedgerGrant>(options.collection, { writeConcern: options.writeConcern }),
+      db.collection<LedgerGrant>(options.collection, { writeConcern }),
       clock,
+      new LedgerQueue(db.collection<LedgerQueueEntry>(options.collection, { writeConcern })),
     );
     // Finds a key's latest grant quickly; locking is correct without it.
     if (options.manageIndexes) await ledger.ensureIndex().catch(() => {});

@@ -14,12 +14,23 @@ export type LockUpdate = UpdateFilter<LockDocument> | Document[];
 export interface DocumentClock {
   /** `"server"` or `"offset"`, as reported in the provider's features. */
   readonly source: "server" | "offset";
-  /** Filter and update of an acquire of `key` by `token` for `ttl` ms. */
-  acquire(key: string, token: string, ttl: number): Promise<[Filter<LockDocument>, LockUpdate]>;
+  /**
+   * Filter and update of an acquire of `key` by `token` for `ttl` ms. A grant clears `next` and,
+   * given `waiterId`, removes that waiter's queue entry.
+   */
+  acquire(
+    key: string,
+    token: string,
+    ttl: number,
+    waiterId?: string,
+  ): Promise<[Filter<LockDocument>, LockUpdate]>;
   /** Update that renews a lease for `ttl` ms from now. */
   renew(ttl: number): Promise<LockUpdate>;
-  /** Update that frees a lock now (owner cleared, expiry now, counter kept). */
-  free(): Promise<LockUpdate>;
+  /**
+   * Update that frees a lock now (owner cleared, expiry now, counter kept) and records `next`, the
+   * waiter a release notification should wake (null: any).
+   */
+  free(next?: string | null): Promise<LockUpdate>;
 }
 
 /**
@@ -30,7 +41,7 @@ export interface DocumentClock {
 export function offsetClock(clock: ServerClock): DocumentClock {
   return {
     source: "offset",
-    async acquire(key, token, ttl) {
+    async acquire(key, token, ttl, waiterId) {
       const { lower, upper } = await clock.bounds();
       return [
         { _id: key, $or: [{ owner: null }, { expiresAt: { $lte: new Date(lower) } }] },
@@ -38,14 +49,16 @@ export function offsetClock(clock: ServerClock): DocumentClock {
           $set: { owner: token, expiresAt: leaseEnd(upper, ttl) },
           $inc: { fence: 1n },
           $max: { epoch: new Date(upper) },
+          $unset: { next: "" },
+          ...(waiterId === undefined ? {} : { $pull: { queue: { id: waiterId } } }),
         },
       ];
     },
     async renew(ttl) {
       return { $set: { expiresAt: leaseEnd((await clock.bounds()).upper, ttl) } };
     },
-    async free() {
-      return { $set: { owner: null, expiresAt: new Date((await clock.bounds()).lower) } };
+    async free(next = null) {
+      return { $set: { owner: null, expiresAt: new Date((await clock.bounds()).lower), next } };
     },
   };
 }

@@ -8,7 +8,8 @@
 export * from "@locks/core/common";
 export { MongoFeatureUnsupportedError } from "./errors.js";
 export type { LedgerGrant } from "./ledger.js";
-export type { LockDocument } from "./lock-document.js";
+export type { LedgerQueueEntry } from "./ledger-queue.js";
+export type { LockDocument, QueueEntry } from "./lock-document.js";
 export type { MongoLockState, MongoServerFeatures } from "./mongo-backend.js";
 export {
   DEFAULT_COLLECTION,

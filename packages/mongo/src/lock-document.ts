@@ -16,6 +16,21 @@ export interface LockDocument {
   fence: bigint | number;
   /** Server time of the latest grant. */
   epoch: Date;
+  /** Waiting nodes in arrival order (see `document-queue.ts`); absent until someone queues. */
+  queue?: QueueEntry[];
+  /**
+   * Set by a release: the waiter id at the head of the queue as the releaser last saw it, so that
+   * a release notification wakes only that node. Cleared by every grant.
+   */
+  next?: string | null;
+}
+
+/** One waiting node's place in a lock document's queue. */
+export interface QueueEntry {
+  /** The waiter id (one per wait, see `WaiterEntry`). */
+  id: string;
+  /** When the entry lapses unless refreshed, on the server's clock (as bounded by the writer). */
+  expiresAt: Date;
 }
 
 /** Multiplier of `epoch` (ms) in the fencing token; see {@link LockDocument}. */

@@ -1,11 +1,18 @@
 import { randomBytes } from "node:crypto";
 import type { LockCapabilities } from "@locks/core";
-import { type BackendLease, type ExtendResult, type LockBackend, now } from "@locks/core/backend";
+import {
+  type BackendLease,
+  type ExtendResult,
+  type LockBackend,
+  now,
+  type WaiterEntry,
+} from "@locks/core/backend";
 import type { Collection, Db, MongoClient } from "mongodb";
 import { ChangeFeed } from "./change-feed.js";
 import { type Detected, detect, type MongoServerFeatures } from "./detect.js";
 import { isTransientMongoError } from "./errors.js";
 import { assertLeaseFits } from "./expiry.js";
+import { InFlight } from "./in-flight.js";
 import type { LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
@@ -14,6 +21,30 @@ import { settleBy, withinTime } from "./time-limit.js";
 
 export type { MongoServerFeatures } from "./detect.js";
 export type { MongoLockState } from "./protocol.js";
+
+/**
+ * Where no change stream reports releases: the pause (ms) between two reads of a key by the node
+ * of the waiter right behind the head of its queue; the head's node pauses half as long (a release
+ * is noticed within about that plus one read by the node that can take it), and the one behind
+ * knows it leads by the time the head's grant ends.
+ */
+const HEAD_POLL_INTERVAL = 10;
+
+/** The slowest reading (ms) of a waiter further back, as often as core's longest backoff here. */
+const FAR_POLL_INTERVAL = 100;
+
+/**
+ * How often (ms) a node reads a key while its waiter has `ahead` live entries ahead of it: the
+ * head and the next quickly, those further back less often the further they are (each hand-off
+ * moves them up one place), so that the waiter that a grant makes the new head already polls
+ * quickly, and a key costs the server a few quick reads per hand-off however many nodes wait.
+ */
+function watchInterval(ahead: number): number {
+  // One read at a time per key, and the pause starts when it is answered.
+  if (ahead === 0) return HEAD_POLL_INTERVAL / 2;
+  if (ahead === 1) return HEAD_POLL_INTERVAL;
+  return Math.min(FAR_POLL_INTERVAL, 2 * HEAD_POLL_INTERVAL * (ahead - 1));
+}
 
 /** A fresh owner token: 128 random bits. */
 function ownerToken(): string {
@@ -39,6 +70,11 @@ export class MongoBackend implements LockBackend {
    * uncertainty. A release need not wait past it.
    */
   private readonly endsBy = new WeakMap<BackendLease, number>();
+  /**
+   * Attempts in flight per waiter id: `leaveQueue` waits for them, or a leave issued while an
+   * attempt is still queueing the waiter would run before it and leave its entry behind.
+   */
+  private readonly attempts = new InFlight();
   private detecting: Promise<Detected> | undefined;
   private known: Detected | undefined;
   private closed = false;
@@ -60,6 +96,7 @@ export class MongoBackend implements LockBackend {
     this.clock = new ServerClock(localTimeReader(this.db));
     this.feed = new ChangeFeed(this.collection);
     const feed = this.feed;
+    const fair = () => this.known?.protocol.fair ?? true;
     this.capabilities = {
       fencing: true,
       leases: true,
@@ -67,8 +104,11 @@ export class MongoBackend implements LockBackend {
       get notifications() {
         return feed.active;
       },
-      // The server-side queue of waiting nodes is not implemented for MongoDB yet.
-      fairness: false,
+      // Both protocols keep a queue of waiting nodes; only the document protocol driven on
+      // FerretDB by tests (no in-place array updates there) does without.
+      get fairness() {
+        return fair();
+      },
     };
   }
 
@@ -77,10 +117,15 @@ export class MongoBackend implements LockBackend {
     return (await this.detected()).features;
   }
 
-  async tryAcquire(key: string, ttl: number): Promise<BackendLease | undefined> {
+  async tryAcquire(
+    key: string,
+    ttl: number,
+    waiter?: WaiterEntry,
+  ): Promise<BackendLease | undefined> {
     assertLeaseFits(ttl);
     const { protocol } = await this.detected();
-    const lease = await protocol.tryAcquire(key, ttl, ownerToken());
+    const attempt = protocol.tryAcquire(key, ttl, ownerToken(), waiter);
+    const lease = await (waiter ? this.attempts.track(waiter.id, attempt) : attempt);
     if (lease) this.endsBy.set(lease, this.leaseEnd(ttl));
     return lease;
   }
@@ -115,6 +160,22 @@ export class MongoBackend implements LockBackend {
     return settleBy(protocol.release(lease as MongoLease), left, false);
   }
 
+  /** Removes `waiterId`'s entry from the queue of waiting nodes of `key` at once. */
+  async leaveQueue(key: string, waiterId: string): Promise<void> {
+    const { protocol } = await this.detected();
+    await this.attempts.settled(waiterId);
+    await protocol.leaveQueue(key, waiterId);
+  }
+
+  /**
+   * True while `waiterId` is queued for `key`: then {@link onReleased} wakes it when its attempt
+   * may be granted (a release naming it, or its own reads: see `watchPlace`), and core's backoff
+   * attempts could not be granted before that; they would only load the server.
+   */
+  followsQueue(key: string, waiterId: string): boolean {
+    return this.known?.protocol.placeInQueue(key, waiterId) !== undefined;
+  }
+
   /** Whether a failed operation may succeed when retried (network errors, failovers). */
   isRetryable(error: unknown): boolean {
     return !this.closed && isTransientMongoError(error);
@@ -133,19 +194,23 @@ export class MongoBackend implements LockBackend {
     return (await this.detected()).protocol.forceRelease(key);
   }
 
-  async onReleased(key: string, listener: () => void): Promise<() => void> {
-    const { features } = await this.detected();
+  /**
+   * Wakes `listener` on a release of `key` (change stream; it names the queue's head as `next`
+   * when the event says) and when the holder's lease runs out (a timer; names nobody).
+   */
+  async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
+    const { features, protocol } = await this.detected();
     const stops: Array<() => void> = [];
     if (features.changeStream) {
-      try {
-        await this.feed.open();
-        stops.push(this.feed.subscribe(key, listener));
-      } catch {
-        // The stream could not be (re)opened just now: this wait polls; the next one retries.
-      }
+      // Not awaited: establishing a stream can take up to its first getMore (1 s), and the head of
+      // the queue must not stop attempting meanwhile (nobody behind it can be granted). Until the
+      // stream delivers, the head polls (below); a failed stream is reopened by the next wait.
+      if (!this.feed.active) void this.feed.open().catch(() => {});
+      stops.push(this.feed.subscribe(key, listener));
     }
+    stops.push(this.watchPlace(key, protocol, listener));
     // Expiry makes no event: wake the waiter when the holder's lease runs out.
-    stops.push(await this.wakeAtExpiry(key, listener));
+    stops.push(await this.wakeAtExpiry(key, () => listener()));
     return () => {
       for (const stop of stops) stop();
     };
@@ -203,6 +268,47 @@ export class MongoBackend implements LockBackend {
   /** Local monotonic time by which a lease of `ttl` ms granted or renewed just now has ended. */
   private leaseEnd(ttl: number): number {
     return now() + ttl + (this.clock.uncertainty ?? 0);
+  }
+
+  /**
+   * While this node's waiter is queued for `key`: reads the key and the waiter's place in its
+   * queue (one read at a time) and wakes the waiter when its next attempt may be granted.
+   * Without release events (no change stream, or not yet established) at an interval set by its
+   * place (see {@link watchInterval}): otherwise the waiter that a grant makes the new head would
+   * learn it only at its next attempt, and every hand-off would cost that sleep. With them (a
+   * release names the next waiter), only the head and the one behind it read, every
+   * {@link FAR_POLL_INTERVAL}: for what makes no event (a holder's lease running out, a release
+   * naming a waiter that has just left).
+   */
+  private watchPlace(key: string, protocol: LockProtocol, listener: () => void): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    const next = (delay: number) => {
+      if (stopped) return;
+      timer = setTimeout(tick, delay);
+      timer.unref();
+    };
+    const tick = () => {
+      const ahead = protocol.placeInQueue(key);
+      const events = this.feed.active;
+      if (ahead === undefined || (events && ahead > 1)) return next(HEAD_POLL_INTERVAL);
+      protocol
+        .watch(key)
+        .then(
+          (admitted) => {
+            if (admitted) listener();
+          },
+          () => listener(), // let the attempt find out what is wrong
+        )
+        .finally(() =>
+          next(events ? FAR_POLL_INTERVAL : watchInterval(protocol.placeInQueue(key) ?? 0)),
+        );
+    };
+    next(HEAD_POLL_INTERVAL);
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 
   private async wakeAtExpiry(key: string, listener: () => void): Promise<() => void> {

@@ -1,4 +1,4 @@
-import type { BackendLease } from "@locks/core/backend";
+import type { BackendLease, WaiterEntry } from "@locks/core/backend";
 
 /** The grant of one key, kept by core in the handle. */
 export interface MongoLease extends BackendLease {
@@ -21,8 +21,34 @@ export interface MongoLockState {
  * ledger. Every method is one lock operation; none decides anything about waiting or renewal.
  */
 export interface LockProtocol {
-  /** Takes `key` for `ttl` ms with owner `token` if it is free; undefined if it is held. */
-  tryAcquire(key: string, ttl: number, token: string): Promise<MongoLease | undefined>;
+  /**
+   * Takes `key` for `ttl` ms with owner `token` if it is free and the queue of waiting nodes lets
+   * this attempt in; undefined otherwise. With `waiter`: grants only if no live entry older than
+   * the waiter's exists, else queues the waiter (or refreshes its entry to `waiter.ttl` ms); a
+   * grant removes its entry. Without: grants only if nobody is queued, and never queues.
+   */
+  tryAcquire(
+    key: string,
+    ttl: number,
+    token: string,
+    waiter?: WaiterEntry,
+  ): Promise<MongoLease | undefined>;
+  /** Removes `waiterId`'s entry from the queue of `key` at once. */
+  leaveQueue(key: string, waiterId: string): Promise<void>;
+  /**
+   * How many live entries were ahead of this node's waiter of `key` (of `waiterId`, if given) at
+   * its latest look (0: it leads the queue); undefined when no such waiter is queued. Where no change
+   * stream reports releases, it sets how often the node reads the key (`MongoBackend.onReleased`).
+   */
+  placeInQueue(key: string, waiterId?: string): number | undefined;
+  /**
+   * Reads the state of `key` and where this node's waiter stands in its queue (updating
+   * {@link placeInQueue}): true when its next attempt may be granted (the key is free and no
+   * live entry is ahead of it). A wake-up hint only; the attempt decides.
+   */
+  watch(key: string): Promise<boolean>;
+  /** Whether this protocol keeps the queue of waiting nodes (cross-node fairness). */
+  readonly fair: boolean;
   /** Renews the lease for `ttl` ms from now; false when the lease is no longer held. */
   extend(lease: MongoLease, ttl: number): Promise<boolean>;
   /** Frees the key if `lease` still holds it; false when it did not. */

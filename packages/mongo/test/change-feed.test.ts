@@ -82,6 +82,43 @@ describe("ChangeFeed (the change-stream path, with a stand-in stream)", () => {
     await feed.close();
   });
 
+  it("passes on the queue head a release names, so that only that waiter attempts", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    expect(JSON.stringify(streams[0]!.pipeline)).toContain(
+      '"updateDescription.updatedFields.next"',
+    );
+    const woken: Array<string | undefined> = [];
+    feed.subscribe("k", (next) => woken.push(next));
+    streams[0]!.queue.push(
+      { ...event("k"), updateDescription: { updatedFields: { next: "w1" } } },
+      { ...event("k"), updateDescription: { updatedFields: { next: null } } },
+      event("k", "delete"),
+    );
+    await expect.poll(() => woken).toEqual(["w1", undefined, undefined]);
+    await feed.close();
+  });
+
+  it("reads events that carry the update in place of the key: only releases wake", async () => {
+    const { collection, streams } = fakeCollection();
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    const woken: Array<string | undefined> = [];
+    feed.subscribe("k", (next) => woken.push(next));
+    const update = (documentKey: Document) => ({ operationType: "update", documentKey });
+    streams[0]!.queue.push(
+      // A queue entry added, then refreshed, then a grant: none of them frees the key.
+      update({ $push: { queue: { id: "w1", expiresAt: new Date() } } }),
+      update({ $set: { "queue.$.expiresAt": new Date() } }),
+      update({ $set: { owner: "token", expiresAt: new Date() }, $pull: { queue: { id: "w1" } } }),
+      // The release, naming the next waiter; it names no key, so every subscriber hears it.
+      update({ $set: { owner: null, expiresAt: new Date(), next: "w2" } }),
+    );
+    await expect.poll(() => woken).toEqual(["w2"]);
+    await feed.close();
+  });
+
   it("rejects open() where the server has no change streams", async () => {
     const { collection, streams } = fakeCollection({ failOpen: new Error("no $changeStream") });
     const feed = new ChangeFeed(collection);
