@@ -15,6 +15,7 @@ export {
   DEFAULT_COLLECTION,
   DEFAULT_EXPIRE_AFTER,
   MIN_EXPIRE_AFTER,
+  type MongoFairness,
   type MongoLockProtocol,
   type MongoLockProviderOptions,
   type MongoTimeSource,

@@ -21,6 +21,14 @@ export type MongoTimeSource = "auto" | "server" | "offset";
  */
 export type MongoLockProtocol = "auto" | "document" | "ledger";
 
+/**
+ * Order in which waiters on different providers get a key.
+ * - `"fifo"`: in order of arrival, through the key's queue of waiting nodes.
+ * - `"none"`: waiting providers race; each attempt takes the key if it is free. Such a provider
+ *   never queues, and does not take a key that `"fifo"` providers are queued for.
+ */
+export type MongoFairness = "fifo" | "none";
+
 /** Options of {@link createMongoLockProvider}. Give exactly one of `url` and `client`. */
 export interface MongoLockProviderOptions extends LockProviderOptions {
   /** Connection string; the provider creates a client and closes it on `close()`. */
@@ -53,6 +61,8 @@ export interface MongoLockProviderOptions extends LockProviderOptions {
   expireAfter?: number | null;
   /** Create the TTL index on first use (idempotent). Default true. */
   manageIndexes?: boolean;
+  /** Order of waiters between providers; see {@link MongoFairness}. Default `"fifo"`. */
+  fairness?: MongoFairness;
 }
 
 /** Options after validation, with defaults applied. */
@@ -68,6 +78,7 @@ export interface ResolvedMongoOptions {
   changeStream: boolean | "auto";
   expireAfter: number | null;
   manageIndexes: boolean;
+  fairness: MongoFairness;
 }
 
 /** Default {@link MongoLockProviderOptions.collection}. */
@@ -89,6 +100,7 @@ const KNOWN = new Set([
   "changeStream",
   "expireAfter",
   "manageIndexes",
+  "fairness",
   "prefix",
   "ttl",
   "autoExtend",
@@ -157,6 +169,10 @@ export function resolveOptions(options: MongoLockProviderOptions): ResolvedMongo
     }
   }
   const manageIndexes = checkBoolean(options.manageIndexes, "manageIndexes") ?? true;
+  const fairness = options.fairness ?? "fifo";
+  if (fairness !== "fifo" && fairness !== "none") {
+    throw new TypeError(`fairness must be "fifo" or "none", got ${String(fairness)}`);
+  }
   return {
     url,
     clientOptions: options.clientOptions,
@@ -169,6 +185,7 @@ export function resolveOptions(options: MongoLockProviderOptions): ResolvedMongo
     changeStream,
     expireAfter,
     manageIndexes,
+    fairness,
   };
 }
 

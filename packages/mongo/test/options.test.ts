@@ -31,6 +31,7 @@ describe("createMongoLockProvider options", () => {
     ["expireAfter Infinity", { url, expireAfter: Number.POSITIVE_INFINITY }, RangeError],
     ["a writeConcern that is not an object", { url, writeConcern: "majority" }, TypeError],
     ["manageIndexes not a boolean", { url, manageIndexes: 1 }, TypeError],
+    ["an unknown fairness", { url, fairness: "fair" }, TypeError],
     ["an unknown option", { url, colection: "x" }, TypeError],
     ["a negative ttl", { url, ttl: -1 }, RangeError],
     ["a negative ttl with a given client", { client: new MongoClient(url), ttl: -1 }, RangeError],

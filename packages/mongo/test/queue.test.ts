@@ -52,6 +52,48 @@ describe.skipIf(cases.length === 0).each(cases)(
       expect(p.capabilities.fairness).toBe(true);
     });
 
+    it('with fairness "none" waiters race: they never queue, and yield to queued "fifo" waiters', async () => {
+      const racing = node({ fairness: "none" });
+      await racing.ready();
+      expect(racing.capabilities.fairness).toBe(false);
+      const holder = node();
+      const fifo = node();
+      const key = newKey("racing");
+      const held = await holder.getLock(key).acquire();
+      // A racing waiter's attempts carry no queue entry.
+      const backend = racing.backend;
+      const attempt = backend.tryAcquire.bind(backend);
+      const entries: unknown[] = [];
+      backend.tryAcquire = (k, ttl, waiter) => {
+        entries.push(waiter);
+        return attempt(k, ttl, waiter);
+      };
+      const racer = racing.getLock(key).acquire({ timeout: 200 });
+      await expect(racer).rejects.toThrow();
+      expect(entries.length).toBeGreaterThan(1);
+      expect(entries.every((entry) => entry === undefined)).toBe(true);
+      await held.release();
+      const free = await holder.getLock(key).tryAcquire();
+      expect(free, "the racing waiter left no entry").toBeDefined();
+      // A queued "fifo" waiter is served before a racing one that asks later.
+      const fifoWait = fifo.getLock(key).acquire({ timeout: 10_000 });
+      await delay(200); // fifo's entry is queued
+      const raceWait = racing.getLock(key).acquire({ timeout: 10_000 });
+      const order: string[] = [];
+      const fifoDone = fifoWait.then(async (h) => {
+        order.push("fifo");
+        await delay(50);
+        await h.release();
+      });
+      const raceDone = raceWait.then(async (h) => {
+        order.push("none");
+        await h.release();
+      });
+      await free!.release();
+      await Promise.all([fifoDone, raceDone]);
+      expect(order).toEqual(["fifo", "none"]);
+    });
+
     it("a queued waiter keeps tryAcquire() out until its entry lapses (within its ttl)", async () => {
       const holder = node();
       const queued = node();
