@@ -45,6 +45,8 @@ export class ServerOrClusterBackend implements LockBackend {
    * head on the key's channel suffixed `:node`, which only this provider subscribes to.
    */
   private readonly node = newToken().slice(0, 16);
+  /** What this provider puts before each of its waiters' ids in the server's queue. */
+  private readonly entryPrefix = `${this.node}/`;
 
   constructor(
     private readonly client: RedisConnection,
@@ -121,7 +123,7 @@ export class ServerOrClusterBackend implements LockBackend {
   }
 
   async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
-    const mine = `${this.node}/`;
+    const mine = this.entryPrefix;
     const subscription = this.subscriber.subscribe(
       `${redisLockKeys(key).channel}:${this.node}`,
       // Messages here name a waiter of this provider: pass core the id it gave.
@@ -133,7 +135,7 @@ export class ServerOrClusterBackend implements LockBackend {
 
   /** A waiter's id in the server's queue: prefixed with this provider's node name. */
   private entryId(waiterId: string): string {
-    return `${this.node}/${waiterId}`;
+    return this.entryPrefix + waiterId;
   }
 
   async close(): Promise<void> {
