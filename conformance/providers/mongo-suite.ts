@@ -31,13 +31,16 @@ function variantsOf(server: MongoTestServer): Variant[] {
     // combination there).
     case "ferretdb":
       return [auto];
-    // "auto" is the document protocol on the clock offset with change streams (the package
-    // tests assert that detection picks exactly this); force the polling fallback and the
-    // ledger as well.
+    // "auto" is the document protocol on the clock offset, polling once the provider gives up
+    // the change stream (the server answers its idle reads at once; the package tests assert
+    // exactly this); require the stream (paced reads), and force the ledger as well.
     case "mongo-java-server":
       return [
         auto,
-        { label: "document, polling", options: { protocol: "document", changeStream: false } },
+        {
+          label: "document, change stream",
+          options: { protocol: "document", changeStream: true },
+        },
         { label: "ledger protocol", options: { protocol: "ledger" } },
       ];
     case "mongodb":

@@ -5,6 +5,35 @@ import type { LockDocument } from "./lock-document.js";
 const MAX_AWAIT_MS = 1_000;
 
 /**
+ * An empty read answered sooner than this (ms) was not awaited by the server. A server that
+ * waits for changes answers an idle read after {@link MAX_AWAIT_MS}.
+ */
+const UNAWAITED_MS = MAX_AWAIT_MS / 10;
+
+/**
+ * After this many unawaited empty reads with no awaited one between them (reads that return
+ * changes do not count either way), the server does not wait for changes
+ * (mongo-java-server): the stream would be a busy loop of reads, each of which that server
+ * answers by scanning every change it ever recorded.
+ */
+const UNAWAITED_LIMIT = 20;
+
+/** Where the stream is required anyway: the pause (ms) before a read after an unawaited empty one. */
+const UNAWAITED_PACE_MS = 10;
+
+/** How the feed treats a server that answers idle reads at once. */
+export interface ChangeFeedOptions {
+  /**
+   * `true` (the `changeStream: true` option): keep the stream, pausing
+   * {@link UNAWAITED_PACE_MS} before each read that follows an unawaited empty one. `false`:
+   * close it for good (waiters poll) and call `onUnusable`.
+   */
+  readonly required?: boolean;
+  /** Called once when the feed gives up a stream the server does not await. */
+  readonly onUnusable?: () => void;
+}
+
+/**
  * Opens and at once closes a change stream on `collection`: resolves when the server has change
  * streams there (a replica set or sharded cluster, or a server with an oplog), rejects with the
  * server's refusal otherwise (standalone `mongod`: 40573; FerretDB 1.x: 238).
@@ -36,6 +65,10 @@ export async function probeChangeStreams(db: Db, collection: string): Promise<vo
  *
  * A release names `next`, the waiter at the head of the key's queue as the releaser saw it; the
  * listeners get it so that only that node attempts.
+ *
+ * A server that answers an idle read at once instead of waiting for a change (mongo-java-server
+ * ignores `maxAwaitTimeMS`) would make the stream a busy loop: unless the stream is required,
+ * the feed then closes it for good, and waiters poll (see {@link ChangeFeedOptions}).
  */
 export class ChangeFeed {
   private readonly listeners = new Map<string, Set<Listener>>();
@@ -44,8 +77,15 @@ export class ChangeFeed {
   private starting: ChangeStream<LockDocument> | undefined;
   private opening: Promise<void> | undefined;
   private closed = false;
+  /** Set when the server was found not to await reads: the feed opens no stream again. */
+  private unusable: Error | undefined;
+  /** Ends the pause between two paced reads (on close). */
+  private wakePace: (() => void) | undefined;
 
-  constructor(private readonly collection: Collection<LockDocument>) {}
+  constructor(
+    private readonly collection: Collection<LockDocument>,
+    private readonly options: ChangeFeedOptions = {},
+  ) {}
 
   /** True while a stream is open and delivering events. */
   get active(): boolean {
@@ -58,6 +98,7 @@ export class ChangeFeed {
    */
   open(): Promise<void> {
     if (this.closed) return Promise.reject(new Error("the change feed is closed"));
+    if (this.unusable) return Promise.reject(this.unusable);
     if (this.stream) return Promise.resolve();
     this.opening ??= this.start().finally(() => {
       this.opening = undefined;
@@ -83,6 +124,7 @@ export class ChangeFeed {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.wakePace?.();
     const stream = this.stream;
     this.stream = undefined;
     // Do not wait for a stream that is still being established: close it under its feet.
@@ -129,10 +171,27 @@ export class ChangeFeed {
   }
 
   private async pump(stream: ChangeStream<LockDocument>): Promise<void> {
+    let unawaited = 0;
     try {
       while (!this.closed && this.stream === stream) {
+        const asked = performance.now();
         const change = await stream.tryNext();
-        if (change) this.dispatch(change);
+        if (change) {
+          // Says nothing of whether the server awaits: it answers as soon as there is a change.
+          this.dispatch(change);
+          continue;
+        }
+        if (performance.now() - asked >= UNAWAITED_MS) {
+          unawaited = 0;
+          continue;
+        }
+        unawaited += 1;
+        if (this.options.required) {
+          await this.pace();
+        } else if (unawaited >= UNAWAITED_LIMIT) {
+          this.giveUp(stream);
+          return;
+        }
       }
     } catch {
       // Non-resumable failure (the driver resumes the rest itself): wake everyone so they poll
@@ -141,6 +200,29 @@ export class ChangeFeed {
       await stream.close().catch(() => {});
       for (const set of this.listeners.values()) for (const listener of set) listener();
     }
+  }
+
+  /** Waits {@link UNAWAITED_PACE_MS}, or less if the feed closes meanwhile. */
+  private pace(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, UNAWAITED_PACE_MS);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakePace = done;
+    });
+  }
+
+  /** Closes a stream the server does not await, for good, and lets waiters poll at once. */
+  private giveUp(stream: ChangeStream<LockDocument>): void {
+    this.unusable = new Error(
+      "the server answers idle change-stream reads at once instead of awaiting changes: waiters poll",
+    );
+    this.stream = undefined;
+    void stream.close().catch(() => {});
+    this.options.onUnusable?.();
+    for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener();
   }
 
   private dispatch(change: Document): void {

@@ -94,7 +94,18 @@ export class MongoBackend implements LockBackend {
       writeConcern: options.writeConcern,
     });
     this.clock = new ServerClock(localTimeReader(this.db));
-    this.feed = new ChangeFeed(this.collection);
+    this.feed = new ChangeFeed(this.collection, {
+      required: options.changeStream === true,
+      // "auto" gives up a stream the server does not await: report what waiters use now.
+      onUnusable: () => {
+        if (this.known) {
+          this.known = {
+            ...this.known,
+            features: { ...this.known.features, changeStream: false },
+          };
+        }
+      },
+    });
     const feed = this.feed;
     const fair = () => options.fairness === "fifo" && (this.known?.protocol.fair ?? true);
     this.capabilities = {
@@ -115,7 +126,9 @@ export class MongoBackend implements LockBackend {
 
   /** Detects the server's features once (probes are retried after a failure). */
   async ready(): Promise<MongoServerFeatures> {
-    return (await this.detected()).features;
+    await this.detected();
+    // As they are now: "auto" may have given up the change stream since detection.
+    return this.known!.features;
   }
 
   async tryAcquire(
@@ -200,7 +213,9 @@ export class MongoBackend implements LockBackend {
    * when the event says) and when the holder's lease runs out (a timer; names nobody).
    */
   async onReleased(key: string, listener: (next?: string) => void): Promise<() => void> {
-    const { features, protocol } = await this.detected();
+    const { protocol } = await this.detected();
+    // The features as they are now ("auto" may have given up a stream since detection).
+    const { features } = this.known!;
     const stops: Array<() => void> = [];
     if (features.changeStream) {
       // Not awaited: establishing a stream can take up to its first getMore (1 s), and the head of

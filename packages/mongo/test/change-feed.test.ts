@@ -3,14 +3,26 @@ import { describe, expect, it } from "vitest";
 import { ChangeFeed } from "../src/change-feed.js";
 import type { LockDocument } from "../src/lock-document.js";
 
-/** A stand-in for a change stream: events are pushed by the test, tryNext waits briefly for one. */
+/**
+ * A stand-in for a change stream: events are pushed by the test. The first read (the one that
+ * establishes the stream) answers at once; an idle read after it waits up to `idleMs` for an
+ * event, as a server awaiting changes does (`idleMs(n)` of the n-th read, from 1).
+ */
 class FakeStream {
   readonly queue: Array<Document | Error> = [];
   closed = false;
-  constructor(readonly pipeline: Document[]) {}
+  reads = 0;
+  constructor(
+    readonly pipeline: Document[],
+    private readonly idleMs: (read: number) => number = () => 200,
+  ) {}
   async tryNext(): Promise<Document | null> {
-    for (let i = 0; i < 20 && this.queue.length === 0 && !this.closed; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 2));
+    const read = this.reads++;
+    // An answer comes back through I/O, never within the same turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    const until = performance.now() + (read === 0 ? 0 : this.idleMs(read));
+    while (this.queue.length === 0 && !this.closed && performance.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 1));
     }
     const next = this.queue.shift();
     if (next instanceof Error) throw next;
@@ -21,11 +33,11 @@ class FakeStream {
   }
 }
 
-function fakeCollection(options: { failOpen?: Error } = {}) {
+function fakeCollection(options: { failOpen?: Error; idleMs?: (read: number) => number } = {}) {
   const streams: FakeStream[] = [];
   const collection = {
     watch(pipeline: Document[]) {
-      const stream = new FakeStream(pipeline);
+      const stream = new FakeStream(pipeline, options.idleMs);
       if (options.failOpen) stream.queue.push(options.failOpen);
       streams.push(stream);
       return stream;
@@ -141,6 +153,75 @@ describe("ChangeFeed (the change-stream path, with a stand-in stream)", () => {
     streams[1]!.queue.push(event("k"));
     await expect.poll(() => woken).toBe(2);
     await feed.close();
+  });
+});
+
+describe("ChangeFeed on a server that does not await idle reads (mongo-java-server)", () => {
+  it("gives the stream up after 20 such reads in a row, wakes every waiter and opens no other", async () => {
+    const { collection, streams } = fakeCollection({ idleMs: () => 0 });
+    let unusable = 0;
+    const feed = new ChangeFeed(collection, { onUnusable: () => unusable++ });
+    await feed.open();
+    let woken = 0;
+    feed.subscribe("k", () => woken++);
+    await expect.poll(() => feed.active).toBe(false);
+    expect(streams[0]!.closed).toBe(true);
+    // The establishing read, then the 20 unawaited ones.
+    expect(streams[0]!.reads).toBe(21);
+    expect(unusable).toBe(1);
+    expect(woken, "waiters are told to poll").toBe(1);
+    await expect(feed.open()).rejects.toThrow(/awaiting changes/);
+    expect(streams).toHaveLength(1);
+    await feed.close();
+  });
+
+  it("sees it through changes that keep arriving between the unawaited reads", async () => {
+    const { collection, streams } = fakeCollection({ idleMs: () => 0 });
+    const feed = new ChangeFeed(collection);
+    await feed.open();
+    const woken: string[] = [];
+    feed.subscribe("k", () => woken.push("k"));
+    // A busy key: a release between every few reads, as under contention.
+    const busy = setInterval(() => streams[0]!.queue.push(event("k")), 1);
+    try {
+      await expect.poll(() => feed.active).toBe(false);
+    } finally {
+      clearInterval(busy);
+    }
+    expect(woken.length, "the changes were delivered meanwhile").toBeGreaterThan(1);
+    await feed.close();
+  });
+
+  it("keeps a stream whose idle reads are awaited now and then", async () => {
+    // 19 unawaited reads, then one the server waits on (as long as an awaited read may be short).
+    const { collection, streams } = fakeCollection({ idleMs: (n) => (n % 19 === 0 ? 120 : 0) });
+    let unusable = 0;
+    const feed = new ChangeFeed(collection, { onUnusable: () => unusable++ });
+    await feed.open();
+    await expect.poll(() => streams[0]!.reads, { timeout: 5_000 }).toBeGreaterThan(60);
+    expect(feed.active).toBe(true);
+    expect(unusable).toBe(0);
+    await feed.close();
+  });
+
+  it("keeps a required stream, pausing before each read after an unawaited one", async () => {
+    const { collection, streams } = fakeCollection({ idleMs: () => 0 });
+    let unusable = 0;
+    const feed = new ChangeFeed(collection, { required: true, onUnusable: () => unusable++ });
+    await feed.open();
+    const woken: string[] = [];
+    feed.subscribe("k", () => woken.push("k"));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(feed.active).toBe(true);
+    expect(unusable).toBe(0);
+    // 10 ms between reads: about 30 in 300 ms, where an unpaced loop makes thousands.
+    expect(streams[0]!.reads).toBeGreaterThan(10);
+    expect(streams[0]!.reads).toBeLessThan(45);
+    streams[0]!.queue.push(event("k"));
+    await expect.poll(() => woken).toEqual(["k"]);
+    const started = performance.now();
+    await feed.close();
+    expect(performance.now() - started, "close ends the pause").toBeLessThan(100);
   });
 });
 
