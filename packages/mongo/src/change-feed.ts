@@ -6,17 +6,19 @@ const MAX_AWAIT_MS = 1_000;
 
 /**
  * An empty read answered sooner than this (ms) was not awaited by the server. A server that
- * waits for changes answers an idle read after {@link MAX_AWAIT_MS}.
+ * waits for changes answers an idle read after {@link MAX_AWAIT_MS}; one that does not answers
+ * as fast as it reads, which on a large history may take well over 100 ms.
  */
-const UNAWAITED_MS = MAX_AWAIT_MS / 10;
+const UNAWAITED_MS = MAX_AWAIT_MS / 2;
 
 /**
  * After this many unawaited empty reads with no awaited one between them (reads that return
  * changes do not count either way), the server does not wait for changes
  * (mongo-java-server): the stream would be a busy loop of reads, each of which that server
- * answers by scanning every change it ever recorded.
+ * answers by scanning every change it ever recorded. Few, since every one costs such a scan; not
+ * one, since a stream the driver resumed (after a network error) answers its first read at once.
  */
-const UNAWAITED_LIMIT = 20;
+const UNAWAITED_LIMIT = 5;
 
 /** Where the stream is required anyway: the pause (ms) before a read after an unawaited empty one. */
 const UNAWAITED_PACE_MS = 10;

@@ -157,7 +157,7 @@ describe("ChangeFeed (the change-stream path, with a stand-in stream)", () => {
 });
 
 describe("ChangeFeed on a server that does not await idle reads (mongo-java-server)", () => {
-  it("gives the stream up after 20 such reads in a row, wakes every waiter and opens no other", async () => {
+  it("gives the stream up after 5 such reads in a row, wakes every waiter and opens no other", async () => {
     const { collection, streams } = fakeCollection({ idleMs: () => 0 });
     let unusable = 0;
     const feed = new ChangeFeed(collection, { onUnusable: () => unusable++ });
@@ -166,8 +166,8 @@ describe("ChangeFeed on a server that does not await idle reads (mongo-java-serv
     feed.subscribe("k", () => woken++);
     await expect.poll(() => feed.active).toBe(false);
     expect(streams[0]!.closed).toBe(true);
-    // The establishing read, then the 20 unawaited ones.
-    expect(streams[0]!.reads).toBe(21);
+    // The establishing read, then the 5 unawaited ones.
+    expect(streams[0]!.reads).toBe(6);
     expect(unusable).toBe(1);
     expect(woken, "waiters are told to poll").toBe(1);
     await expect(feed.open()).rejects.toThrow(/awaiting changes/);
@@ -193,12 +193,12 @@ describe("ChangeFeed on a server that does not await idle reads (mongo-java-serv
   });
 
   it("keeps a stream whose idle reads are awaited now and then", async () => {
-    // 19 unawaited reads, then one the server waits on (as long as an awaited read may be short).
-    const { collection, streams } = fakeCollection({ idleMs: (n) => (n % 19 === 0 ? 120 : 0) });
+    // 4 unawaited reads, then one the server waits on (as short as an awaited read may be).
+    const { collection, streams } = fakeCollection({ idleMs: (n) => (n % 5 === 0 ? 520 : 0) });
     let unusable = 0;
     const feed = new ChangeFeed(collection, { onUnusable: () => unusable++ });
     await feed.open();
-    await expect.poll(() => streams[0]!.reads, { timeout: 5_000 }).toBeGreaterThan(60);
+    await expect.poll(() => streams[0]!.reads, { timeout: 5_000 }).toBeGreaterThan(15);
     expect(feed.active).toBe(true);
     expect(unusable).toBe(0);
     await feed.close();
