@@ -200,7 +200,7 @@ export class ChangeFeed {
       // at once, and let the next subscription open a new stream.
       if (this.stream === stream) this.stream = undefined;
       await stream.close().catch(() => {});
-      for (const set of this.listeners.values()) for (const listener of set) listener();
+      this.wakeAll();
     }
   }
 
@@ -224,7 +224,12 @@ export class ChangeFeed {
     this.stream = undefined;
     void stream.close().catch(() => {});
     this.options.onUnusable?.();
-    for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener();
+    this.wakeAll();
+  }
+
+  /** Calls every listener of every key (a copy of each set: a listener may unsubscribe). */
+  private wakeAll(next?: string): void {
+    for (const set of [...this.listeners.values()]) for (const listener of [...set]) listener(next);
   }
 
   private dispatch(change: Document): void {
@@ -233,9 +238,7 @@ export class ChangeFeed {
     const next = nextIn(change, update);
     const id = keyOf(change);
     if (id === undefined) {
-      for (const set of [...this.listeners.values()]) {
-        for (const listener of [...set]) listener(next);
-      }
+      this.wakeAll(next);
       return;
     }
     const set = this.listeners.get(id);
