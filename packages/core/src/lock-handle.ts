@@ -70,7 +70,11 @@ export class Handle implements LockHandle {
       : Number.POSITIVE_INFINITY;
     if (leases) {
       this.armExpiry();
-      if (this.autoExtend) this.scheduleRenewal(this.ttl / 3);
+      // A lease granted for less than the ttl (a fair backend's hand-over lease) is renewed to
+      // the ttl before a third of it has passed, or, without automatic renewal, once, at once.
+      const validity = grant.lease.validity ?? lock.ttl;
+      if (this.autoExtend) this.scheduleRenewal(Math.min(this.ttl, validity) / 3);
+      else if (validity < lock.ttl / 2) this.scheduleRenewal(0);
     } else {
       this.scheduleRenewal(this.validateInterval());
     }

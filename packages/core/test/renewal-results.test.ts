@@ -90,3 +90,60 @@ describe("renewal results", () => {
     await provider.close();
   });
 });
+
+describe("a lease granted for less than the ttl (a hand-over lease)", () => {
+  /** A backend granting leases valid for `validity` ms, recording when each renewal was sent. */
+  function shortLeases(validity: number) {
+    const renewedAt: number[] = [];
+    const backend: LockBackend = {
+      name: "short",
+      capabilities: LEASES_ONLY,
+      tryAcquire: async (key: string): Promise<BackendLease> => ({ key, token: "t", validity }),
+      async extend(): Promise<ExtendResult> {
+        renewedAt.push(performance.now());
+        return "renewed";
+      },
+      release: async () => true,
+      close: async () => {},
+    };
+    return { backend, renewedAt };
+  }
+
+  it("is renewed once a third of its validity has passed, not a third of the ttl", async () => {
+    const { backend, renewedAt } = shortLeases(600);
+    const provider = createLockProvider(backend);
+    const started = performance.now();
+    const handle = await provider.getLock("k", { ttl: 30_000 }).acquire();
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    // Without the rule the first renewal would come at 10 s and the handle be lost at 600 ms.
+    expect(handle.lost).toBe(false);
+    expect(renewedAt.length).toBe(1);
+    expect(renewedAt[0]! - started).toBeGreaterThanOrEqual(198);
+    expect(renewedAt[0]! - started).toBeLessThan(500);
+    await handle.release();
+    await provider.close();
+  });
+
+  it("without automatic renewal, is renewed to the ttl once, at once", async () => {
+    const { backend, renewedAt } = shortLeases(600);
+    const provider = createLockProvider(backend);
+    const started = performance.now();
+    const handle = await provider.getLock("k", { ttl: 30_000, autoExtend: false }).acquire();
+    await new Promise((resolve) => setTimeout(resolve, 900));
+    expect(handle.lost).toBe(false);
+    expect(renewedAt.length).toBe(1);
+    expect(renewedAt[0]! - started).toBeLessThan(150);
+    await handle.release();
+    await provider.close();
+  });
+
+  it("without automatic renewal, a lease of at least half the ttl is not renewed", async () => {
+    const { backend, renewedAt } = shortLeases(800);
+    const provider = createLockProvider(backend);
+    const handle = await provider.getLock("k", { ttl: 1_000, autoExtend: false }).acquire();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(renewedAt.length).toBe(0);
+    await handle.release();
+    await provider.close();
+  });
+});

@@ -32,6 +32,20 @@ local head = redis.call('ZRANGE', KEYS[${queue}], 0, 0)[1]
 }
 
 /**
+ * Lua function `nextFence(fence, clock)`: moves the fencing counter `fence` to
+ * `max(previous + 1, clock)` (see ACQUIRE).
+ */
+const NEXT_FENCE = `local function nextFence(fence, clock)
+  local previous = redis.call('GET', fence)
+  if (tonumber(previous) or 0) < clock then
+    redis.call('SET', fence, string.format('%.0f', clock))
+  else
+    redis.call('INCR', fence)
+  end
+end
+`;
+
+/**
  * Single server / Cluster acquire. KEYS: lock, fence, queue, queue expiries (see queuePrelude).
  * ARGV: token, ttl (integer ms), waiter id (`""`: none), waiter entry ttl (integer ms).
  *
@@ -39,7 +53,9 @@ local head = redis.call('ZRANGE', KEYS[${queue}], 0, 0)[1]
  * its own; without, no live entry at all (`tryAcquire()` never jumps the queue). A waiter that is
  * not granted is queued at its first arrival (its place is kept by later refreshes) and its entry
  * renewed to the entry ttl; both queue keys live as long as their longest entry. A grant removes
- * the waiter's entry.
+ * the waiter's entry. A waiter to which a release handed the key (the lock holds its id: see
+ * HAND_OVER) is granted it again, as if it were free: the lock takes `token` for ttl ms, and the
+ * fencing token of the hand-over is returned.
  *
  * Returns the integer 0 when not granted, else the new fencing token as a bulk string of decimal
  * digits (a bulk string under RESP2 and RESP3 alike).
@@ -55,7 +71,11 @@ local head = redis.call('ZRANGE', KEYS[${queue}], 0, 0)[1]
  */
 export const ACQUIRE = script(
   4,
-  `${queuePrelude(3, 4)}local waiter = ARGV[3]
+  `${queuePrelude(3, 4)}${NEXT_FENCE}local waiter = ARGV[3]
+if waiter ~= '' and redis.call('GET', KEYS[1]) == waiter then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return redis.call('GET', KEYS[2])
+end
 if redis.call('EXISTS', KEYS[1]) == 1 or (head and head ~= waiter) then
   if waiter ~= '' then
     local entryTtl = tonumber(ARGV[4])
@@ -72,56 +92,72 @@ if head then
   redis.call('ZREM', KEYS[3], waiter)
   redis.call('ZREM', KEYS[4], waiter)
 end
-local previous = redis.call('GET', KEYS[2])
-if (tonumber(previous) or 0) < clock then
-  redis.call('SET', KEYS[2], string.format('%.0f', clock))
-else
-  redis.call('INCR', KEYS[2])
-end
+nextFence(KEYS[2], clock)
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
 return redis.call('GET', KEYS[2])`,
 );
 
 /**
- * Lua function `notify(channel, id)`: tells the waiter `id` that it heads the queue of a free key.
- * A waiter id `node/wait` is announced on `channel .. ':' .. node`, which only that waiter's provider
- * subscribes to, so a release wakes one node instead of every subscriber of the key. An id without
- * `/` goes to `channel` itself.
+ * Lua function `handOver(lock, fence, queue, expiry, channel, id, clock)`: gives the free key to
+ * the live waiter `id` at the head of its queue. An id `node/wait/ttl` is granted on the spot:
+ * its entry leaves the queue, the lock is set to the id itself with the next fencing token (as
+ * ACQUIRE does) for `ttl` ms or until the entry would have expired, whichever comes first, and
+ * `id .. ' ' .. fence` is published on `channel .. ':' .. node`, which only that waiter's
+ * provider subscribes to. So a waiter that died in the queue holds the key no longer than its
+ * entry would have blocked it; a live one takes the lease over for its full ttl. Any
+ * other id is only told that it heads the queue of a free key (on `channel .. ':' .. node`, or on
+ * `channel` for an id without `/`), and attempts as usual.
  */
-const NOTIFY = `local function notify(channel, id)
+const HAND_OVER = `${NEXT_FENCE}local function handOver(lock, fence, queue, expiry, channel, id, clock)
   local node = string.match(id, '^([^/]+)/')
-  if node then redis.call('PUBLISH', channel .. ':' .. node, id)
-  else redis.call('PUBLISH', channel, id) end
+  local ttl = tonumber(string.match(id, '^[^/]+/[^/]+/(%d+)$'))
+  if not node then
+    redis.call('PUBLISH', channel, id)
+    return
+  end
+  if not ttl then
+    redis.call('PUBLISH', channel .. ':' .. node, id)
+    return
+  end
+  local left = tonumber(redis.call('ZSCORE', expiry, id)) - math.floor(clock / 1000)
+  redis.call('ZREM', queue, id)
+  redis.call('ZREM', expiry, id)
+  nextFence(fence, clock)
+  redis.call('SET', lock, id, 'PX', math.max(1, math.min(ttl, left)))
+  redis.call('PUBLISH', channel .. ':' .. node, id .. ' ' .. redis.call('GET', fence))
 end
 `;
 
 /**
- * Single server / Cluster owner-checked release. KEYS: lock, queue, queue expiries. ARGV: token,
- * channel. Returns 1 if the lock was held by `token` (deleted, and the queue's head, if any,
- * notified: see NOTIFY), else 0.
+ * Single server / Cluster owner-checked release. KEYS: lock, fence, queue, queue expiries. ARGV:
+ * token, channel. Returns 1 if the lock was held by `token` (deleted, and handed over to the
+ * queue's head, if any: see HAND_OVER), else 0.
  */
 export const RELEASE_TO_HEAD = script(
-  3,
+  4,
   `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
-${queuePrelude(2, 3)}${NOTIFY}redis.call('DEL', KEYS[1])
-if head then notify(ARGV[2], head) end
+${queuePrelude(3, 4)}${HAND_OVER}redis.call('DEL', KEYS[1])
+if head then handOver(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2], head, clock) end
 return 1`,
 );
 
 /**
- * Removes a waiter's queue entry (its wait ended without a grant). KEYS: lock, queue, queue
- * expiries. ARGV: waiter id, channel. If the waiter was the head of a free key, notifies the new
- * head (see NOTIFY) so that it does not wait for its next poll.
+ * Removes a waiter's queue entry (its wait ended without a grant). KEYS: lock, fence, queue, queue
+ * expiries. ARGV: waiter id, channel. A lock handed over to this waiter meanwhile is released.
+ * If the key is then free and the waiter was its head (or held it), hands the key over to the
+ * new head (see HAND_OVER), so that it does not wait for its next poll.
  */
 export const LEAVE_QUEUE = script(
-  3,
-  `${queuePrelude(2, 3)}${NOTIFY}redis.call('ZREM', KEYS[2], ARGV[1])
+  4,
+  `${queuePrelude(3, 4)}${HAND_OVER}local held = redis.call('GET', KEYS[1]) == ARGV[1]
+if held then redis.call('DEL', KEYS[1]) end
 redis.call('ZREM', KEYS[3], ARGV[1])
-if head == ARGV[1] and redis.call('EXISTS', KEYS[1]) == 0 then
-  local after = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
-  if after then notify(ARGV[2], after) end
+redis.call('ZREM', KEYS[4], ARGV[1])
+if (held or head == ARGV[1]) and redis.call('EXISTS', KEYS[1]) == 0 then
+  local after = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+  if after then handOver(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2], after, clock) end
 end
 return 0`,
 );

@@ -47,6 +47,8 @@ export class ServerOrClusterBackend implements LockBackend {
   private readonly node = newToken().slice(0, 16);
   /** What this provider puts before each of its waiters' ids in the server's queue. */
   private readonly entryPrefix = `${this.node}/`;
+  /** This provider's waits in a server-side queue, by waiter id (until granted or left). */
+  private readonly waits = new Map<string, PendingWait>();
 
   constructor(
     private readonly client: RedisConnection,
@@ -69,19 +71,53 @@ export class ServerOrClusterBackend implements LockBackend {
     waiter?: WaiterEntry,
   ): Promise<BackendLease | undefined> {
     const keys = redisLockKeys(key);
+    const wait = waiter ? this.waitOf(key, waiter, ttl) : undefined;
+    if (wait?.fence !== undefined) {
+      // Handed over by a release, for `wait.handOver` ms. That lease began on the server after
+      // this wait's latest attempt was sent (the attempt found the key taken), so it lasts at
+      // least until then + handOver.
+      const fence = wait.fence;
+      this.waits.delete(wait.id);
+      const validity = wait.sentAt + wait.handOver - now() - this.drift(wait.handOver);
+      if (validity >= wait.handOver / 3) {
+        const lease = { key, token: wait.entry, fencingToken: fence, validity };
+        this.leaseEnds.set(lease, wait.sentAt + wait.handOver);
+        return lease;
+      }
+      // Too little of it is known to be left: the attempt below takes it over for the ttl (the
+      // lock holds this wait's entry, which the acquire script recognises).
+    }
     const token = newToken();
     const sentAt = now();
+    if (wait) wait.sentAt = sentAt;
     const reply = await runScript(
       this.client,
       ACQUIRE,
       [keys.lock, keys.fence, keys.queue, keys.queueExpiry],
-      [token, pxTtl(ttl), waiter ? this.entryId(waiter.id) : "", waiter ? pxTtl(waiter.ttl) : 0],
+      [token, pxTtl(ttl), wait ? wait.entry : "", waiter ? pxTtl(waiter.ttl) : 0],
     );
     const fence = fenceReply(reply);
     if (fence === undefined) return undefined;
+    if (wait) this.waits.delete(wait.id);
     const lease = { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
     this.leaseEnds.set(lease, sentAt + ttl);
     return lease;
+  }
+
+  /**
+   * The state of the wait `waiter` on `key`, made at its first attempt. A release hands the key
+   * to the head of the queue for the shorter of the ttl and the waiter's entry ttl, so that a
+   * waiter that died in the queue blocks the key no longer than its entry would have.
+   */
+  private waitOf(key: string, waiter: WaiterEntry, ttl: number): PendingWait {
+    let wait = this.waits.get(waiter.id);
+    if (wait === undefined) {
+      const handOver = Math.min(pxTtl(ttl), pxTtl(waiter.ttl));
+      const entry = `${this.entryPrefix}${waiter.id}/${handOver}`;
+      wait = { id: waiter.id, key, entry, handOver, sentAt: 0 };
+      this.waits.set(waiter.id, wait);
+    }
+    return wait;
   }
 
   async extend(lease: BackendLease, ttl: number): Promise<ExtendResult> {
@@ -101,11 +137,16 @@ export class ServerOrClusterBackend implements LockBackend {
   }
 
   async release(lease: BackendLease): Promise<boolean> {
-    const { lock, queue, queueExpiry, channel } = redisLockKeys(lease.key);
+    const { lock, fence, queue, queueExpiry, channel } = redisLockKeys(lease.key);
     // Bounded, so that leaving `await using` during an outage does not hang: an unconfirmed
     // release is still sent when the connection returns, and the lease expires by itself anyway.
     const reply = await answerWithin(
-      runScript(this.client, RELEASE_TO_HEAD, [lock, queue, queueExpiry], [lease.token, channel]),
+      runScript(
+        this.client,
+        RELEASE_TO_HEAD,
+        [lock, fence, queue, queueExpiry],
+        [lease.token, channel],
+      ),
       this.releaseTimeout,
       `Releasing "${lease.key}"`,
     );
@@ -113,12 +154,15 @@ export class ServerOrClusterBackend implements LockBackend {
   }
 
   async leaveQueue(key: string, waiterId: string): Promise<void> {
-    const { lock, queue, queueExpiry, channel } = redisLockKeys(key);
+    const wait = this.waits.get(waiterId);
+    if (wait === undefined) return;
+    this.waits.delete(waiterId);
+    const { lock, fence, queue, queueExpiry, channel } = redisLockKeys(key);
     await runScript(
       this.client,
       LEAVE_QUEUE,
-      [lock, queue, queueExpiry],
-      [this.entryId(waiterId), channel],
+      [lock, fence, queue, queueExpiry],
+      [wait.entry, channel],
     );
   }
 
@@ -126,22 +170,46 @@ export class ServerOrClusterBackend implements LockBackend {
     const mine = this.entryPrefix;
     const subscription = this.subscriber.subscribe(
       `${redisLockKeys(key).channel}:${this.node}`,
-      // Messages here name a waiter of this provider: pass core the id it gave.
-      (next) => listener(next?.startsWith(mine) ? next.slice(mine.length) : next),
+      // Messages here name a waiter of this provider (`node/wait/ttl`, then the fencing token
+      // if the key was handed over to it): pass core the id it gave.
+      (message) => {
+        if (message === undefined || !message.startsWith(mine)) return listener(message);
+        const [entry, fence] = message.split(" ", 2) as [string, string | undefined];
+        const id = entry.slice(mine.length).split("/", 1)[0]!;
+        const wait = this.waits.get(id);
+        if (
+          wait !== undefined &&
+          wait.entry === entry &&
+          fence !== undefined &&
+          /^\d+$/.test(fence)
+        ) {
+          wait.fence = BigInt(fence);
+        }
+        listener(id);
+      },
     );
     await subscription.ready;
     return subscription.stop;
-  }
-
-  /** A waiter's id in the server's queue: prefixed with this provider's node name. */
-  private entryId(waiterId: string): string {
-    return this.entryPrefix + waiterId;
   }
 
   async close(): Promise<void> {
     await this.subscriber.close();
     if (this.ownsClient) await closeConnection(this.client);
   }
+}
+
+/** A wait of this provider in a key's server-side queue. */
+interface PendingWait {
+  readonly id: string;
+  readonly key: string;
+  /** Its entry in the queue (`node/wait/handOver`): also the lock's value once it is granted. */
+  readonly entry: string;
+  /** Length (ms) of the lease a release that hands it the key grants. */
+  readonly handOver: number;
+  /** Monotonic time its latest attempt was sent. */
+  sentAt: number;
+  /** The fencing token of a hand-over announced for it, not yet taken. */
+  fence?: bigint;
 }
 
 /** Parses the acquire script's reply: 0 = held by someone else, else the fence as decimal text. */

@@ -2,7 +2,9 @@ import { backendKey } from "@locks/core/backend";
 import { redisServer, type TestServer, unavailableReason } from "@locks/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
+import { runScript } from "../src/connection.js";
 import { createRedisLockProvider, redisLockKeys } from "../src/index.js";
+import { ACQUIRE, LEAVE_QUEUE, RELEASE_TO_HEAD } from "../src/scripts.lua.js";
 
 const found = await redisServer();
 const server = found as TestServer;
@@ -77,7 +79,8 @@ suite("queue of waiting nodes", () => {
       const [channel, message] = messages[0]!;
       const node = channel.slice(`${names.channel}:`.length);
       expect(channel.startsWith(`${names.channel}:`) && node.length > 0).toBe(true);
-      expect(message).toBe(headId);
+      // The release handed the key to the head: the message names its entry and fencing token.
+      expect(message).toBe(`${headId} ${firstHandle.fencingToken}`);
       expect(message.startsWith(`${node}/`)).toBe(true);
 
       await firstHandle.release();
@@ -95,4 +98,175 @@ suite("queue of waiting nodes", () => {
       await Promise.all(providers.map((p) => p.close()));
     }
   }, 30_000);
+
+  it("hands a released key to the head of the queue, which takes it without asking again", async () => {
+    const admin = new Redis(server.url);
+    // Polling every 10 s: only the hand-over can give the waiter the key quickly.
+    const slow = { wait: { minDelay: 10_000, maxDelay: 10_000 } };
+    const providers = [
+      createRedisLockProvider({ url: server.url }),
+      createRedisLockProvider({ url: server.url, ...slow }),
+    ];
+    try {
+      const key = `queue-handover:${Date.now()}`;
+      const names = redisLockKeys(backendKey("", key));
+      const holder = await providers[0]!.getLock(key).acquire();
+      const waiting = providers[1]!.getLock(key).acquire({ timeout: 8_000 });
+      // Queued and subscribed; then 100 ms for the attempt a waiter makes once subscribed (had
+      // the release come first, that attempt would have found the key handed to it, and taken it).
+      while (
+        (await admin.zcard(names.queue)) === 0 ||
+        (await admin.pubsub("CHANNELS", `${names.channel}:*`)).length === 0
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const [headId] = await admin.zrange(names.queue, 0, 0);
+      const released = performance.now();
+      await holder.release();
+      // The release itself granted the key to the head's entry, for at most the entry's lifetime
+      // (3 s by default), not the waiter's 30 s ttl.
+      expect(await admin.get(names.lock)).toBe(headId);
+      const pttl = await admin.pttl(names.lock);
+      expect(pttl).toBeGreaterThan(0);
+      expect(pttl).toBeLessThanOrEqual(3_000);
+      expect(await admin.zcard(names.queue)).toBe(0);
+      const handle = await waiting;
+      expect(performance.now() - released).toBeLessThan(1_000);
+      expect(handle.fencingToken).toBe(BigInt((await admin.get(names.fence))!));
+      expect(handle.fencingToken! > holder.fencingToken!).toBe(true);
+      // The hand-over lease is renewed to the ttl once a third of it has passed.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(handle.lost).toBe(false);
+      expect(await admin.get(names.lock)).toBe(headId);
+      expect(await admin.pttl(names.lock)).toBeGreaterThan(20_000);
+      await handle.release();
+      expect(await admin.exists(names.lock)).toBe(0);
+    } finally {
+      admin.disconnect();
+      await Promise.all(providers.map((p) => p.close()));
+    }
+  }, 30_000);
+
+  it("a waiter that died at the head holds a handed-over key no longer than its entry lived", async () => {
+    const admin = new Redis(server.url);
+    const providers = [
+      createRedisLockProvider({ url: server.url }),
+      createRedisLockProvider({ url: server.url }),
+    ];
+    try {
+      const key = `queue-dead-head:${Date.now()}`;
+      const names = redisLockKeys(backendKey("", key));
+      const holder = await providers[0]!.getLock(key).acquire();
+      // A dead node's entry, first in the queue, asking for a 30 s lease, 700 ms left to live.
+      const dead = "deadnode00000000/00000000-0000-4000-8000-000000000000/30000";
+      const [seconds, micros] = await admin.time();
+      const nowMs = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+      await admin.zadd(names.queue, 1, dead);
+      await admin.zadd(names.queueExpiry, nowMs + 700, dead);
+      const waiting = providers[1]!.getLock(key).acquire({ timeout: 8_000 });
+      while ((await admin.zcard(names.queue)) < 2) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const released = performance.now();
+      await holder.release();
+      expect(await admin.get(names.lock)).toBe(dead);
+      expect(await admin.pttl(names.lock)).toBeLessThanOrEqual(700);
+      const handle = await waiting;
+      const waited = performance.now() - released;
+      // Until the dead entry's lease ends (≤ 700 ms), then at most one polling interval (1 s).
+      expect(waited).toBeGreaterThan(400);
+      expect(waited).toBeLessThan(2_200);
+      await handle.release();
+    } finally {
+      admin.disconnect();
+      await Promise.all(providers.map((p) => p.close()));
+    }
+  }, 30_000);
+
+  describe("scripts", () => {
+    /** Names of a fresh key, and the server's time in ms. */
+    async function fresh(admin: Redis, name: string) {
+      const names = redisLockKeys(`${name}:${Date.now()}:${Math.random()}`);
+      const [seconds, micros] = await admin.time();
+      return { names, nowMs: Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000) };
+    }
+
+    it("a wait that leaves after the key was handed to it passes the key on to the next", async () => {
+      const admin = new Redis(server.url);
+      const listener = new Redis(server.url);
+      try {
+        const { names, nowMs } = await fresh(admin, "leave-handed");
+        const left = "nodeA/11111111-1111-4111-8111-111111111111/5000";
+        const next = "nodeB/22222222-2222-4222-8222-222222222222/5000";
+        await admin.set(names.lock, left, "PX", 5_000);
+        await admin.zadd(names.queue, 2, next);
+        await admin.zadd(names.queueExpiry, nowMs + 3_000, next);
+        const messages: string[] = [];
+        listener.on("message", (_channel: string, message: string) => messages.push(message));
+        await listener.subscribe(`${names.channel}:nodeB`);
+        await runScript(
+          admin,
+          LEAVE_QUEUE,
+          [names.lock, names.fence, names.queue, names.queueExpiry],
+          [left, names.channel],
+        );
+        expect(await admin.get(names.lock)).toBe(next);
+        expect(await admin.pttl(names.lock)).toBeLessThanOrEqual(3_000);
+        expect(await admin.zcard(names.queue)).toBe(0);
+        const fence = await admin.get(names.fence);
+        while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(messages).toEqual([`${next} ${fence}`]);
+      } finally {
+        admin.disconnect();
+        listener.disconnect();
+      }
+    });
+
+    it("a waiter that missed its hand-over message takes the key at its next attempt", async () => {
+      const admin = new Redis(server.url);
+      try {
+        const { names } = await fresh(admin, "missed-handover");
+        const entry = "nodeA/33333333-3333-4333-8333-333333333333/3000";
+        await admin.set(names.fence, "123456");
+        await admin.set(names.lock, entry, "PX", 2_000);
+        const keys = [names.lock, names.fence, names.queue, names.queueExpiry];
+        // Another node's attempt, and a wait that is not the one handed the key, are refused.
+        expect(await runScript(admin, ACQUIRE, keys, ["other", 30_000, "", 0])).toBe(0);
+        expect(await runScript(admin, ACQUIRE, keys, ["other", 30_000, `${entry}x`, 3_000])).toBe(
+          0,
+        );
+        const reply = await runScript(admin, ACQUIRE, keys, ["mine", 30_000, entry, 3_000]);
+        expect(String(reply)).toBe("123456"); // the hand-over's fencing token, not a new one
+        expect(await admin.get(names.lock)).toBe("mine");
+        expect(await admin.pttl(names.lock)).toBeGreaterThan(29_000);
+      } finally {
+        admin.disconnect();
+      }
+    });
+
+    it("an entry without a lease length is told it heads the queue, not handed the key", async () => {
+      const admin = new Redis(server.url);
+      const listener = new Redis(server.url);
+      try {
+        const { names, nowMs } = await fresh(admin, "entry-without-length");
+        const entry = "nodeC/44444444-4444-4444-8444-444444444444";
+        await admin.set(names.lock, "holder", "PX", 5_000);
+        await admin.zadd(names.queue, 1, entry);
+        await admin.zadd(names.queueExpiry, nowMs + 3_000, entry);
+        const messages: string[] = [];
+        listener.on("message", (_channel: string, message: string) => messages.push(message));
+        await listener.subscribe(`${names.channel}:nodeC`);
+        const keys = [names.lock, names.fence, names.queue, names.queueExpiry];
+        expect(await runScript(admin, RELEASE_TO_HEAD, keys, ["holder", names.channel])).toBe(1);
+        expect(await admin.exists(names.lock)).toBe(0);
+        expect(await admin.zcard(names.queue)).toBe(1);
+        while (messages.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+        expect(messages).toEqual([entry]);
+      } finally {
+        admin.disconnect();
+        listener.disconnect();
+      }
+    });
+  });
 });
