@@ -76,16 +76,16 @@ export class ServerOrClusterBackend implements LockBackend {
       // Handed over by a release, for `wait.handOver` ms. That lease began on the server after
       // this wait's latest attempt was sent (the attempt found the key taken), so it lasts at
       // least until then + handOver.
-      const fence = wait.fence;
-      this.waits.delete(wait.id);
       const validity = wait.sentAt + wait.handOver - now() - this.drift(wait.handOver);
       if (validity >= wait.handOver / 3) {
-        const lease = { key, token: wait.entry, fencingToken: fence, validity };
+        this.waits.delete(wait.id);
+        const lease = { key, token: wait.entry, fencingToken: wait.fence, validity };
         this.leaseEnds.set(lease, wait.sentAt + wait.handOver);
         return lease;
       }
       // Too little of it is known to be left: the attempt below takes it over for the ttl (the
       // lock holds this wait's entry, which the acquire script recognises).
+      wait.fence = undefined;
     }
     const token = newToken();
     const sentAt = now();
@@ -209,7 +209,7 @@ interface PendingWait {
   /** Monotonic time its latest attempt was sent. */
   sentAt: number;
   /** The fencing token of a hand-over announced for it, not yet taken. */
-  fence?: bigint;
+  fence?: bigint | undefined;
 }
 
 /** Parses the acquire script's reply: 0 = held by someone else, else the fence as decimal text. */
