@@ -1,0 +1,91 @@
+/**
+ * Where the time of a contended cycle goes on Redis: 16 workers in one process, each its own
+ * provider (peers: each its own client and lock), contend for one key as in scenario 3; for
+ * every section, the time it was held and the gap from its release to the next entry.
+ *
+ *   pnpm --filter @locks/bench cycle [--rounds N] [--seconds S] [implementation ids...]
+ *
+ * Default: ours and the two fastest speed-tuned peers, 2 rounds of 3 s. The server is
+ * LOCKS_REDIS_URL, or a local redis-server on a free port.
+ */
+import { parseArgs } from "node:util";
+import { createRedisLockProvider } from "@locks/redis";
+import { redisServer } from "@locks/testing";
+import { clock } from "./clock.js";
+import { providerImpl } from "./impls/provider.js";
+import { redisPeersAndFloors } from "./impls/redis.js";
+import type { LockImpl } from "./impls/types.js";
+import { contended } from "./scenarios.js";
+
+const WORKERS = 16;
+const OURS = "@locks/redis (single)";
+
+const { values, positionals } = parseArgs({
+  options: { rounds: { type: "string", default: "2" }, seconds: { type: "string", default: "3" } },
+  allowPositionals: true,
+});
+const rounds = Number(values.rounds);
+const durationMs = Number(values.seconds) * 1_000;
+if (!(rounds >= 1 && durationMs > 0))
+  throw new RangeError("--rounds and --seconds must be positive");
+const ids =
+  positionals.length > 0
+    ? positionals
+    : [OURS, "redlock 5.0.0-beta.2 (tuned)", "@sesamecare-oss/redlock 1.4.0 (tuned)"];
+
+const url = process.env.LOCKS_REDIS_URL ?? (await redisServer())?.url;
+if (!url) throw new Error("no Redis server: set LOCKS_REDIS_URL or install redis-server");
+const peers = redisPeersAndFloors([url], undefined);
+
+async function create(id: string): Promise<LockImpl> {
+  if (id === OURS) {
+    const { acquire, close } = providerImpl(createRedisLockProvider({ url }));
+    return { id, role: "ours", group: "1 server", settings: "", traits: {}, acquire, close };
+  }
+  const factory = peers.find((f) => f.id === id);
+  if (!factory)
+    throw new Error(`unknown implementation "${id}"; one of: ${peers.map((f) => f.id).join(", ")}`);
+  return factory.create();
+}
+
+console.log("implementation | CS/s | cycle ms | hold mean ms | release → next entry mean ms");
+for (const id of ids) {
+  const impls = await Promise.all(Array.from({ length: WORKERS }, () => create(id)));
+  for (const impl of impls)
+    await (await impl.acquire("cycle:warm", new AbortController().signal)).release();
+  let sections = 0;
+  let held = 0;
+  let gaps = 0;
+  let gapCount = 0;
+  for (let round = 0; round < rounds; round++) {
+    const run = await contended(
+      impls,
+      `cycle:${round}:${Date.now()}`,
+      0,
+      clock() + 100,
+      durationMs,
+    );
+    const sorted = [...run.sections].sort((a, b) => a.enter - b.enter);
+    sorted.forEach((section, i) => {
+      held += section.exit - section.enter;
+      const next = sorted[i + 1];
+      if (next) {
+        gaps += next.enter - section.exit;
+        gapCount++;
+      }
+    });
+    sections += sorted.length;
+  }
+  const totalMs = rounds * durationMs;
+  console.log(
+    [
+      id,
+      ((sections * 1_000) / totalMs).toFixed(0),
+      (totalMs / sections).toFixed(3),
+      (held / sections).toFixed(3),
+      (gaps / gapCount).toFixed(3),
+    ].join(" | "),
+  );
+  await Promise.all(impls.map((impl) => impl.close()));
+}
+process.exit(0);
