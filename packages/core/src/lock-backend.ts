@@ -30,8 +30,8 @@ export interface BackendLease {
    * It may be shorter than the ttl: a fair backend that hands a released key straight to the
    * head of its queue grants a short hand-over lease, so that a waiter that died meanwhile
    * blocks the key only briefly. Core then renews the lease once a third of `validity` has
-   * passed (instead of a third of the ttl), and, on a lock without automatic renewal, once, at once, if `validity` is under half
-   * the ttl.
+   * passed (instead of a third of the ttl), and, on a lock without automatic renewal, once, at
+   * once, if `validity` is under half the ttl.
    */
   readonly validity?: number | undefined;
 }

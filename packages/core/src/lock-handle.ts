@@ -70,8 +70,8 @@ export class Handle implements LockHandle {
       : Number.POSITIVE_INFINITY;
     if (leases) {
       this.armExpiry();
-      // A lease granted for less than the ttl (a fair backend's hand-over lease) is renewed to
-      // the ttl before a third of it has passed, or, without automatic renewal, once, at once.
+      // A lease granted for less than the ttl (a fair backend's hand-over lease) is renewed
+      // once a third of it has passed, or, without automatic renewal, to the ttl once, at once.
       const validity = grant.lease.validity ?? lock.ttl;
       if (this.autoExtend) this.scheduleRenewal(Math.min(this.ttl, validity) / 3);
       else if (validity < lock.ttl / 2) this.scheduleRenewal(0);

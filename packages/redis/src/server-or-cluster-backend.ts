@@ -73,9 +73,10 @@ export class ServerOrClusterBackend implements LockBackend {
     const keys = redisLockKeys(key);
     const wait = waiter ? this.waitOf(key, waiter, ttl) : undefined;
     if (wait?.fence !== undefined) {
-      // Handed over by a release, for `wait.handOver` ms. That lease began on the server after
-      // this wait's latest attempt was sent (the attempt found the key taken), so it lasts at
-      // least until then + handOver.
+      // Handed over by a release, for `wait.handOver` ms at most and never past the entry's
+      // expiry. The last attempt the server answered (it found the key taken) renewed the entry
+      // after it was sent, and the hand-over came later still, so that lease lasts at least until
+      // that send time + handOver.
       const validity = wait.sentAt + wait.handOver - now() - this.drift(wait.handOver);
       if (validity >= wait.handOver / 3) {
         this.waits.delete(wait.id);
@@ -89,7 +90,6 @@ export class ServerOrClusterBackend implements LockBackend {
     }
     const token = newToken();
     const sentAt = now();
-    if (wait) wait.sentAt = sentAt;
     const reply = await runScript(
       this.client,
       ACQUIRE,
@@ -97,7 +97,12 @@ export class ServerOrClusterBackend implements LockBackend {
       [token, pxTtl(ttl), wait ? wait.entry : "", waiter ? pxTtl(waiter.ttl) : 0],
     );
     const fence = fenceReply(reply);
-    if (fence === undefined) return undefined;
+    if (fence === undefined) {
+      // Only an answered attempt counts: one that never reached the server (a dropped
+      // connection) renewed nothing, and counting from it would trust a hand-over too long.
+      if (wait && sentAt > wait.sentAt) wait.sentAt = sentAt;
+      return undefined;
+    }
     if (wait) this.waits.delete(wait.id);
     const lease = { key, token, fencingToken: fence, validity: ttl - this.drift(ttl) };
     this.leaseEnds.set(lease, sentAt + ttl);
@@ -206,7 +211,7 @@ interface PendingWait {
   readonly entry: string;
   /** Length (ms) of the lease a release that hands it the key grants. */
   readonly handOver: number;
-  /** Monotonic time its latest attempt was sent. */
+  /** Monotonic time the latest attempt the server answered (key taken) was sent; 0: none yet. */
   sentAt: number;
   /** The fencing token of a hand-over announced for it, not yet taken. */
   fence?: bigint | undefined;

@@ -148,6 +148,59 @@ suite("queue of waiting nodes", () => {
     }
   }, 30_000);
 
+  it("trusts a hand-over from the last attempt the server answered, not from one that failed", async () => {
+    const admin = new Redis(server.url);
+    const client = new Redis(server.url);
+    // The waiter's next ACQUIRE fails as if the connection dropped before the server saw it.
+    const send = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+    let failNext = false;
+    (client as unknown as { call: typeof send }).call = (...args: unknown[]) => {
+      if (failNext && args[0] === "evalsha" && args[1] === ACQUIRE.sha) {
+        failNext = false;
+        return Promise.reject(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
+      }
+      return send(...args);
+    };
+    const holderProvider = createRedisLockProvider({ url: server.url });
+    const waiterProvider = createRedisLockProvider({
+      client,
+      wait: { minDelay: 10_000, maxDelay: 10_000 },
+    });
+    try {
+      const key = `queue-failed-attempt:${Date.now()}`;
+      const names = redisLockKeys(backendKey("", key));
+      const holder = await holderProvider.getLock(key).acquire();
+      const waiting = waiterProvider.getLock(key).acquire({ timeout: 8_000 });
+      while (
+        (await admin.zcard(names.queue)) === 0 ||
+        (await admin.pubsub("CHANNELS", `${names.channel}:*`)).length === 0
+      ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const answered = performance.now(); // the waiter's last answered attempt was before this
+      failNext = true;
+      // Its next attempt comes a third of the entry ttl (1 s) later, and fails.
+      while (failNext) await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const [headId] = await admin.zrange(names.queue, 0, 0);
+      await holder.release();
+      expect(await admin.get(names.lock)).toBe(headId);
+      const handle = await waiting;
+      const validity = (handle as unknown as { lease: { validity: number } }).lease.validity;
+      // Counted from the failed attempt it would be about 2.7 s; from the answered one, at most
+      // 3 s minus the time since `answered` (over 1.3 s; 200 ms of slack for this check itself).
+      expect(validity).toBeLessThan(3_000 - (performance.now() - answered) + 200);
+      expect(validity).toBeGreaterThan(0);
+      await handle.release();
+    } finally {
+      admin.disconnect();
+      await holderProvider.close();
+      await waiterProvider.close();
+      client.disconnect();
+    }
+  }, 30_000);
+
   it("a waiter that died at the head holds a handed-over key no longer than its entry lived", async () => {
     const admin = new Redis(server.url);
     const providers = [
