@@ -65,14 +65,12 @@ export class Handle implements LockHandle {
     this.lease = grant.lease;
     this.fencingToken = grant.lease.fencingToken;
     const leases = this.backend.capabilities.leases;
-    this.expiresAt = leases
-      ? grant.sentAt + (grant.lease.validity ?? lock.ttl)
-      : Number.POSITIVE_INFINITY;
+    const validity = grant.lease.validity ?? lock.ttl;
+    this.expiresAt = leases ? grant.sentAt + validity : Number.POSITIVE_INFINITY;
     if (leases) {
       this.armExpiry();
       // A lease granted for less than the ttl (a fair backend's hand-over lease) is renewed
       // once a third of it has passed, or, without automatic renewal, to the ttl once, at once.
-      const validity = grant.lease.validity ?? lock.ttl;
       if (this.autoExtend) this.scheduleRenewal(Math.min(this.ttl, validity) / 3);
       else if (validity < lock.ttl / 2) this.scheduleRenewal(0);
     } else {

@@ -70,8 +70,7 @@ export class ServerOrClusterBackend implements LockBackend {
     ttl: number,
     waiter?: WaiterEntry,
   ): Promise<BackendLease | undefined> {
-    const keys = redisLockKeys(key);
-    const wait = waiter ? this.waitOf(key, waiter, ttl) : undefined;
+    const wait = waiter ? this.waitOf(waiter, ttl) : undefined;
     if (wait?.fence !== undefined) {
       // Handed over by a release, for `wait.handOver` ms at most and never past the entry's
       // expiry. The last attempt the server answered (it found the key taken) renewed the entry
@@ -88,6 +87,7 @@ export class ServerOrClusterBackend implements LockBackend {
       // lock holds this wait's entry, which the acquire script recognises).
       wait.fence = undefined;
     }
+    const keys = redisLockKeys(key);
     const token = newToken();
     const sentAt = now();
     const reply = await runScript(
@@ -110,16 +110,16 @@ export class ServerOrClusterBackend implements LockBackend {
   }
 
   /**
-   * The state of the wait `waiter` on `key`, made at its first attempt. A release hands the key
+   * The state of the wait `waiter`, made at its first attempt. A release hands the key
    * to the head of the queue for the shorter of the ttl and the waiter's entry ttl, so that a
    * waiter that died in the queue blocks the key no longer than its entry would have.
    */
-  private waitOf(key: string, waiter: WaiterEntry, ttl: number): PendingWait {
+  private waitOf(waiter: WaiterEntry, ttl: number): PendingWait {
     let wait = this.waits.get(waiter.id);
     if (wait === undefined) {
       const handOver = Math.min(pxTtl(ttl), pxTtl(waiter.ttl));
       const entry = `${this.entryPrefix}${waiter.id}/${handOver}`;
-      wait = { id: waiter.id, key, entry, handOver, sentAt: 0 };
+      wait = { id: waiter.id, entry, handOver, sentAt: 0 };
       this.waits.set(waiter.id, wait);
     }
     return wait;
@@ -206,7 +206,6 @@ export class ServerOrClusterBackend implements LockBackend {
 /** A wait of this provider in a key's server-side queue. */
 interface PendingWait {
   readonly id: string;
-  readonly key: string;
   /** Its entry in the queue (`node/wait/handOver`): also the lock's value once it is granted. */
   readonly entry: string;
   /** Length (ms) of the lease a release that hands it the key grants. */

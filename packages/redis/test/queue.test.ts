@@ -3,7 +3,7 @@ import { redisServer, type TestServer, unavailableReason } from "@locks/testing"
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { runScript } from "../src/connection.js";
-import { createRedisLockProvider, redisLockKeys } from "../src/index.js";
+import { createRedisLockProvider, type RedisLockKeys, redisLockKeys } from "../src/index.js";
 import { ACQUIRE, LEAVE_QUEUE, RELEASE_TO_HEAD } from "../src/scripts.lua.js";
 
 const found = await redisServer();
@@ -13,6 +13,22 @@ if (!found) {
   describe("queue of waiting nodes", () => {
     it.skip(`no Redis server: ${unavailableReason("redis")}`, () => {});
   });
+}
+
+/** The server's clock in ms, as the queue scripts read it. */
+async function serverMs(admin: Redis): Promise<number> {
+  const [seconds, micros] = await admin.time();
+  return Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+}
+
+/** Resolves once some node is queued for the key and some provider listens on its channels. */
+async function untilQueuedAndListening(admin: Redis, names: RedisLockKeys): Promise<void> {
+  while (
+    (await admin.zcard(names.queue)) === 0 ||
+    (await admin.pubsub("CHANNELS", `${names.channel}:*`)).length === 0
+  ) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
 }
 
 suite("queue of waiting nodes", () => {
@@ -114,12 +130,7 @@ suite("queue of waiting nodes", () => {
       const waiting = providers[1]!.getLock(key).acquire({ timeout: 8_000 });
       // Queued and subscribed; then 100 ms for the attempt a waiter makes once subscribed (had
       // the release come first, that attempt would have found the key handed to it, and taken it).
-      while (
-        (await admin.zcard(names.queue)) === 0 ||
-        (await admin.pubsub("CHANNELS", `${names.channel}:*`)).length === 0
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await untilQueuedAndListening(admin, names);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const [headId] = await admin.zrange(names.queue, 0, 0);
       const released = performance.now();
@@ -171,12 +182,7 @@ suite("queue of waiting nodes", () => {
       const names = redisLockKeys(backendKey("", key));
       const holder = await holderProvider.getLock(key).acquire();
       const waiting = waiterProvider.getLock(key).acquire({ timeout: 8_000 });
-      while (
-        (await admin.zcard(names.queue)) === 0 ||
-        (await admin.pubsub("CHANNELS", `${names.channel}:*`)).length === 0
-      ) {
-        await new Promise((resolve) => setTimeout(resolve, 10));
-      }
+      await untilQueuedAndListening(admin, names);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const answered = performance.now(); // the waiter's last answered attempt was before this
       failNext = true;
@@ -213,8 +219,7 @@ suite("queue of waiting nodes", () => {
       const holder = await providers[0]!.getLock(key).acquire();
       // A dead node's entry, first in the queue, asking for a 30 s lease, 700 ms left to live.
       const dead = "deadnode00000000/00000000-0000-4000-8000-000000000000/30000";
-      const [seconds, micros] = await admin.time();
-      const nowMs = Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000);
+      const nowMs = await serverMs(admin);
       await admin.zadd(names.queue, 1, dead);
       await admin.zadd(names.queueExpiry, nowMs + 700, dead);
       const waiting = providers[1]!.getLock(key).acquire({ timeout: 8_000 });
@@ -241,8 +246,7 @@ suite("queue of waiting nodes", () => {
     /** Names of a fresh key, and the server's time in ms. */
     async function fresh(admin: Redis, name: string) {
       const names = redisLockKeys(`${name}:${Date.now()}:${Math.random()}`);
-      const [seconds, micros] = await admin.time();
-      return { names, nowMs: Number(seconds) * 1_000 + Math.floor(Number(micros) / 1_000) };
+      return { names, nowMs: await serverMs(admin) };
     }
 
     it("a wait that leaves after the key was handed to it passes the key on to the next", async () => {
