@@ -10,7 +10,14 @@ import { type ContendedRun, contended, warmUp } from "./scenarios.js";
 /** Messages from the main process. */
 export type AgentRequest =
   | { type: "init"; backend: Backend; urls: BackendUrls }
-  | { type: "prepare"; implId: string; ownInstances?: number }
+  | {
+      type: "prepare";
+      implId: string;
+      ownInstances?: number;
+      /** The run's key, and whether its warm-up waits for it (see `warmUp`). */
+      key: string;
+      warmUpWaits: boolean;
+    }
   | {
       type: "run";
       implId: string;
@@ -56,7 +63,7 @@ async function handle(request: AgentRequest): Promise<AgentReply> {
       if (count > 0) {
         const factory = factories.find((f) => f.id === request.implId)!;
         ownInstances = await Promise.all(Array.from({ length: count }, () => factory.create()));
-        await warmUp(ownInstances, `bench:warm:${request.implId}:${Date.now()}`);
+        await warmUp(ownInstances, request.key, request.warmUpWaits);
       }
       return { type: "ok" };
     }

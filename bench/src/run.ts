@@ -211,6 +211,7 @@ export async function runBackend(
                   plan.contendedMs,
                   agents,
                   plan.stepTimeoutMs,
+                  plan.contendedWarmUpWaits,
                 ),
                 plan.stepTimeoutMs,
                 impl.id,
@@ -318,6 +319,7 @@ async function contendedRun(
   durationMs: number,
   agents: readonly Agent[],
   timeoutMs: number,
+  warmUpWaits: boolean,
 ): Promise<ContendedRun[]> {
   const own = config.nodes === "own";
   const perProcess = config.workers / config.processes;
@@ -325,7 +327,13 @@ async function contendedRun(
   if (remote.length < config.processes - 1) throw new Error("not enough other processes");
   for (const agent of remote) {
     const prepared = await agent.call(
-      { type: "prepare", implId: impl.id, ...(own ? { ownInstances: perProcess } : {}) },
+      {
+        type: "prepare",
+        implId: impl.id,
+        key,
+        warmUpWaits,
+        ...(own ? { ownInstances: perProcess } : {}),
+      },
       timeoutMs,
     );
     if (prepared.type === "error") throw new Error(prepared.message);
@@ -334,7 +342,7 @@ async function contendedRun(
     ? await Promise.all(Array.from({ length: perProcess }, () => factory.create()))
     : Array<LockImpl>(perProcess).fill(impl);
   try {
-    if (own) await warmUp(local, key);
+    if (own) await warmUp(local, key, warmUpWaits);
     const startAt = clock() + (config.processes > 1 ? 50 : 5);
     const [here, ...there] = await Promise.all([
       contended(local, key, 0, startAt, durationMs),

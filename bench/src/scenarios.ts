@@ -69,18 +69,49 @@ export interface ContendedRun {
 }
 
 /**
- * Connects fresh instances before a timed run: one acquire + release each on its own key, so that
- * connection set-up (and for a Cluster, slot discovery) is not counted as waiting.
+ * Connects fresh instances before a timed run on `key`, so that connection set-up is not counted
+ * as waiting. First one acquire + release each on a key of its own (connections, and for a
+ * Cluster, slot discovery); then, with `waits`, every instance waits for `key` itself once while
+ * another holds it: a provider that waits through notifications opens its subscriber connection
+ * on its first wait (on a Cluster, to the master that owns the key's slot), which a long-lived
+ * provider has long done. Every implementation gets the same warm-up.
  */
-export async function warmUp(impls: readonly LockImpl[], key: string): Promise<void> {
+export async function warmUp(
+  impls: readonly LockImpl[],
+  key: string,
+  waits: boolean,
+): Promise<void> {
   const signal = new AbortController().signal;
+  setMaxListeners(0, signal); // every waiter listens to it
   await Promise.all(
     impls.map(async (impl, i) => {
       const held = await impl.acquire(`${key}:warm:${i}`, signal);
       await held.release();
     }),
   );
+  if (!waits) return;
+  // The first instance holds the key while the others wait, then each of them takes it in turn
+  // and gives it back; then the second holds it while the first waits. (Waits are not aborted
+  // instead: some peers cannot cancel an attempt in flight.)
+  for (const [holder, waiters] of [
+    [0, impls.slice(1)],
+    [1, impls.slice(0, 1)],
+  ] as const) {
+    const blocker = impls[holder];
+    if (blocker === undefined || waiters.length === 0) continue;
+    const held = await blocker.acquire(key, signal);
+    const waits = waiters.map(async (impl) => {
+      const granted = await impl.acquire(key, signal);
+      await granted.release();
+    });
+    await sleep(WARM_WAIT_MS);
+    await held.release();
+    await Promise.all(waits);
+  }
 }
+
+/** How long (ms) the warm-up's waiters wait: longer than opening a connection on a busy machine. */
+const WARM_WAIT_MS = 100;
 
 /** Timing of the worker loop of scenario 3, in milliseconds. */
 export const HOLD_MS = 1;
