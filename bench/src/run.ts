@@ -201,6 +201,9 @@ export async function runBackend(
             if (broken.has(impl.id) || configErrors.has(impl.id)) continue;
             if (config.processes > 1 && impl.traits.distributed === false) continue;
             const key = keyOf(impl, "cont", config.workers, config.processes, round);
+            const durationMs =
+              (config.nodes === "own" ? plan.contendedManyNodesMs[backend] : undefined) ??
+              plan.contendedMs;
             try {
               const parts = await bounded(
                 contendedRun(
@@ -208,7 +211,7 @@ export async function runBackend(
                   factoryOf(impl),
                   key,
                   config,
-                  plan.contendedMs,
+                  durationMs,
                   agents,
                   plan.stepTimeoutMs,
                   plan.contendedWarmUpWaits,
@@ -217,7 +220,7 @@ export async function runBackend(
                 impl.id,
               );
               const list = runs.get(impl.id) ?? [];
-              list.push({ parts, durationMs: plan.contendedMs });
+              list.push({ parts, durationMs });
               runs.set(impl.id, list);
             } catch (error) {
               configErrors.set(impl.id, errorText(error));
