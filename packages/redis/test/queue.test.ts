@@ -31,6 +31,23 @@ async function untilQueuedAndListening(admin: Redis, names: RedisLockKeys): Prom
   }
 }
 
+/** Sends `client`'s acquire-script calls through `intercept` (given the real send), the rest as is. */
+function interceptAcquire(
+  client: Redis,
+  intercept: (send: () => Promise<unknown>) => Promise<unknown>,
+): void {
+  const send = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  (client as unknown as { call: typeof send }).call = (...args: unknown[]) =>
+    args[0] === "evalsha" && args[1] === ACQUIRE.sha
+      ? intercept(() => send(...args))
+      : send(...args);
+}
+
+/** The validity (ms) the backend gave with a handle's lease. */
+function validityOf(handle: object): number {
+  return (handle as { lease: { validity: number } }).lease.validity;
+}
+
 suite("queue of waiting nodes", () => {
   it("queues each waiting node once, removes an aborted one at once, and leaves nothing behind", async () => {
     const admin = new Redis(server.url);
@@ -163,15 +180,12 @@ suite("queue of waiting nodes", () => {
     const admin = new Redis(server.url);
     const client = new Redis(server.url);
     // The waiter's next ACQUIRE fails as if the connection dropped before the server saw it.
-    const send = client.call.bind(client) as (...args: unknown[]) => Promise<unknown>;
     let failNext = false;
-    (client as unknown as { call: typeof send }).call = (...args: unknown[]) => {
-      if (failNext && args[0] === "evalsha" && args[1] === ACQUIRE.sha) {
-        failNext = false;
-        return Promise.reject(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
-      }
-      return send(...args);
-    };
+    interceptAcquire(client, (send) => {
+      if (!failNext) return send();
+      failNext = false;
+      return Promise.reject(Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }));
+    });
     const holderProvider = createRedisLockProvider({ url: server.url });
     const waiterProvider = createRedisLockProvider({
       client,
@@ -193,7 +207,7 @@ suite("queue of waiting nodes", () => {
       await holder.release();
       expect(await admin.get(names.lock)).toBe(headId);
       const handle = await waiting;
-      const validity = (handle as unknown as { lease: { validity: number } }).lease.validity;
+      const validity = validityOf(handle);
       // Counted from the failed attempt it would be about 2.7 s; from the answered one, at most
       // 3 s minus the time since `answered` (over 1.3 s; 200 ms of slack for this check itself).
       expect(validity).toBeLessThan(3_000 - (performance.now() - answered) + 200);
@@ -203,6 +217,70 @@ suite("queue of waiting nodes", () => {
       admin.disconnect();
       await holderProvider.close();
       await waiterProvider.close();
+      client.disconnect();
+    }
+  }, 30_000);
+
+  it("takes a hand-over announced before the answer of the attempt that queued it", async () => {
+    const admin = new Redis(server.url);
+    const client = new Redis(server.url);
+    // One ACQUIRE of the waiter reaches the server and is answered (key taken), but the answer is
+    // held back until the release has handed the key over and its message has arrived.
+    let holdNext = false;
+    let sentAt = 0;
+    let answer: (() => void) | undefined;
+    const held = new Promise<unknown>((resolveHeld) => {
+      interceptAcquire(client, async (send) => {
+        if (!holdNext) return send();
+        holdNext = false;
+        sentAt = performance.now();
+        const reply = await send();
+        resolveHeld(reply);
+        await new Promise<void>((deliver) => {
+          answer = deliver;
+        });
+        return reply;
+      });
+    });
+    const holderProvider = createRedisLockProvider({ url: server.url });
+    const waiterProvider = createRedisLockProvider({
+      client,
+      wait: { minDelay: 10_000, maxDelay: 10_000 },
+    });
+    const other = createRedisLockProvider({ url: server.url });
+    try {
+      const key = `queue-early-message:${Date.now()}`;
+      const names = redisLockKeys(backendKey("", key));
+      const holder = await holderProvider.getLock(key).acquire();
+      const waiting = waiterProvider.getLock(key).acquire({ timeout: 8_000 });
+      await untilQueuedAndListening(admin, names);
+      holdNext = true;
+      // The waiter's next attempt (a third of the entry ttl after its last one) is answered 0.
+      expect(Number(await held)).toBe(0);
+      const [headId] = await admin.zrange(names.queue, 0, 0);
+      await holder.release();
+      expect(await admin.get(names.lock)).toBe(headId);
+      const fence = BigInt((await admin.get(names.fence))!);
+      // Time for the message to arrive while the answer is still held back; nobody else gets in.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await other.getLock(key).tryAcquire()).toBeUndefined();
+      const answeredAt = performance.now();
+      answer?.();
+      const handle = await waiting;
+      // The message's wake-up, which came while the attempt was in flight, is not lost: the
+      // waiter does not sleep until its next attempt (a second later) to take the key.
+      expect(performance.now() - answeredAt).toBeLessThan(500);
+      expect(handle.fencingToken).toBe(fence);
+      // Trusted from the send time of the held attempt: at most 3 s from then.
+      const validity = validityOf(handle);
+      expect(validity).toBeGreaterThan(0);
+      expect(validity).toBeLessThan(3_000 - (performance.now() - sentAt) + 50);
+      expect(await other.getLock(key).tryAcquire()).toBeUndefined();
+      await handle.release();
+      expect(await admin.exists(names.lock)).toBe(0);
+    } finally {
+      admin.disconnect();
+      await Promise.all([holderProvider.close(), waiterProvider.close(), other.close()]);
       client.disconnect();
     }
   }, 30_000);
