@@ -76,7 +76,8 @@ function floor(url: string): ImplFactory {
 /**
  * `advisory-lock` (olalonde): opens a new connection for every `lock()` and closes it on unlock;
  * `lock()` is a native blocking `pg_advisory_lock` that cannot be cancelled, so an abort here
- * rejects at once and unlocks whatever is granted later.
+ * rejects at once and unlocks whatever is granted later. `close()` waits for those: a server
+ * stopped under a pending `lock()` makes its connection emit an error nobody listens to.
  */
 function advisoryLock(url: string): ImplFactory {
   return defineImpl(
@@ -89,6 +90,8 @@ function advisoryLock(url: string): ImplFactory {
     async () => {
       // A CommonJS module with an `exports.default`: Node's ESM import sees the exports object.
       const mutexes = advisoryLockModule.default(url);
+      /** Unlocks of grants that came after their wait was aborted, not yet done. */
+      const late = new Set<Promise<unknown>>();
       return {
         acquire(key, signal): Promise<Held> {
           signal.throwIfAborted();
@@ -96,10 +99,14 @@ function advisoryLock(url: string): ImplFactory {
           return new Promise<Held>((resolve, reject) => {
             const onAbort = () => {
               reject(signal.reason);
-              locking.then(
-                (unlock) => unlock(),
-                () => {},
-              );
+              const unlocked = locking
+                .then(
+                  (unlock) => unlock(),
+                  () => {},
+                )
+                .catch(() => {});
+              late.add(unlocked);
+              void unlocked.finally(() => late.delete(unlocked));
             };
             signal.addEventListener("abort", onAbort, { once: true });
             locking.then(
@@ -115,7 +122,9 @@ function advisoryLock(url: string): ImplFactory {
             );
           });
         },
-        close: async () => {},
+        close: async () => {
+          await Promise.allSettled([...late]);
+        },
       };
     },
   );
