@@ -31,6 +31,21 @@ async function untilQueuedAndListening(admin: Redis, names: RedisLockKeys): Prom
   }
 }
 
+type Provider = ReturnType<typeof createRedisLockProvider>;
+
+/**
+ * `holder` takes a fresh key named after `name`, and `waiter` waits for it (up to 8 s); resolves
+ * once the waiter is queued and its provider listens.
+ */
+async function holdAndQueue(admin: Redis, holder: Provider, waiter: Provider, name: string) {
+  const key = `${name}:${Date.now()}`;
+  const names = redisLockKeys(backendKey("", key));
+  const held = await holder.getLock(key).acquire();
+  const waiting = waiter.getLock(key).acquire({ timeout: 8_000 });
+  await untilQueuedAndListening(admin, names);
+  return { key, names, holder: held, waiting };
+}
+
 /** Sends `client`'s acquire-script calls through `intercept` (given the real send), the rest as is. */
 function interceptAcquire(
   client: Redis,
@@ -141,13 +156,14 @@ suite("queue of waiting nodes", () => {
       createRedisLockProvider({ url: server.url, ...slow }),
     ];
     try {
-      const key = `queue-handover:${Date.now()}`;
-      const names = redisLockKeys(backendKey("", key));
-      const holder = await providers[0]!.getLock(key).acquire();
-      const waiting = providers[1]!.getLock(key).acquire({ timeout: 8_000 });
+      const { names, holder, waiting } = await holdAndQueue(
+        admin,
+        providers[0]!,
+        providers[1]!,
+        "queue-handover",
+      );
       // Queued and subscribed; then 100 ms for the attempt a waiter makes once subscribed (had
       // the release come first, that attempt would have found the key handed to it, and taken it).
-      await untilQueuedAndListening(admin, names);
       await new Promise((resolve) => setTimeout(resolve, 100));
       const [headId] = await admin.zrange(names.queue, 0, 0);
       const released = performance.now();
@@ -192,11 +208,12 @@ suite("queue of waiting nodes", () => {
       wait: { minDelay: 10_000, maxDelay: 10_000 },
     });
     try {
-      const key = `queue-failed-attempt:${Date.now()}`;
-      const names = redisLockKeys(backendKey("", key));
-      const holder = await holderProvider.getLock(key).acquire();
-      const waiting = waiterProvider.getLock(key).acquire({ timeout: 8_000 });
-      await untilQueuedAndListening(admin, names);
+      const { names, holder, waiting } = await holdAndQueue(
+        admin,
+        holderProvider,
+        waiterProvider,
+        "queue-failed-attempt",
+      );
       await new Promise((resolve) => setTimeout(resolve, 100));
       const answered = performance.now(); // the waiter's last answered attempt was before this
       failNext = true;
@@ -249,11 +266,12 @@ suite("queue of waiting nodes", () => {
     });
     const other = createRedisLockProvider({ url: server.url });
     try {
-      const key = `queue-early-message:${Date.now()}`;
-      const names = redisLockKeys(backendKey("", key));
-      const holder = await holderProvider.getLock(key).acquire();
-      const waiting = waiterProvider.getLock(key).acquire({ timeout: 8_000 });
-      await untilQueuedAndListening(admin, names);
+      const { key, names, holder, waiting } = await holdAndQueue(
+        admin,
+        holderProvider,
+        waiterProvider,
+        "queue-early-message",
+      );
       holdNext = true;
       // The waiter's next attempt (a third of the entry ttl after its last one) is answered 0.
       expect(Number(await held)).toBe(0);
