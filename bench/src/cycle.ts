@@ -15,7 +15,7 @@ import { clock } from "./clock.js";
 import { providerImpl } from "./impls/provider.js";
 import { redisPeersAndFloors } from "./impls/redis.js";
 import type { LockImpl } from "./impls/types.js";
-import { contended } from "./scenarios.js";
+import { contended, warmUp } from "./scenarios.js";
 
 const WORKERS = 16;
 const OURS = "@locks/redis (single)";
@@ -51,8 +51,7 @@ async function create(id: string): Promise<LockImpl> {
 console.log("implementation | CS/s | cycle ms | hold mean ms | release → next entry mean ms");
 for (const id of ids) {
   const impls = await Promise.all(Array.from({ length: WORKERS }, () => create(id)));
-  for (const impl of impls)
-    await (await impl.acquire("cycle:warm", new AbortController().signal)).release();
+  await warmUp(impls, "cycle:warm", false);
   let sections = 0;
   let held = 0;
   let gaps = 0;

@@ -90,24 +90,32 @@ export async function warmUp(
     }),
   );
   if (!waits) return;
-  // The first instance holds the key while the others wait, then each of them takes it in turn
-  // and gives it back; then the second holds it while the first waits. (Waits are not aborted
-  // instead: some peers cannot cancel an attempt in flight.)
-  for (const [holder, waiters] of [
-    [0, impls.slice(1)],
-    [1, impls.slice(0, 1)],
-  ] as const) {
-    const blocker = impls[holder];
-    if (blocker === undefined || waiters.length === 0) continue;
-    const held = await blocker.acquire(key, signal);
-    const waits = waiters.map(async (impl) => {
-      const granted = await impl.acquire(key, signal);
-      await granted.release();
-    });
-    await sleep(WARM_WAIT_MS);
-    await held.release();
-    await Promise.all(waits);
-  }
+  // The first instance holds the key while the others wait, then the second while the first
+  // waits: every instance has waited once.
+  const [first, second] = impls;
+  if (first === undefined || second === undefined) return;
+  await waitBehind(first, impls.slice(1), key, signal);
+  await waitBehind(second, [first], key, signal);
+}
+
+/**
+ * `blocker` holds `key` while `waiters` wait for it, then each of them takes it in turn and gives
+ * it back. (Waits are not aborted instead: some peers cannot cancel an attempt in flight.)
+ */
+async function waitBehind(
+  blocker: LockImpl,
+  waiters: readonly LockImpl[],
+  key: string,
+  signal: AbortSignal,
+): Promise<void> {
+  const held = await blocker.acquire(key, signal);
+  const waits = waiters.map(async (impl) => {
+    const granted = await impl.acquire(key, signal);
+    await granted.release();
+  });
+  await sleep(WARM_WAIT_MS);
+  await held.release();
+  await Promise.all(waits);
 }
 
 /** How long (ms) the warm-up's waiters wait: longer than opening a connection on a busy machine. */
