@@ -1,11 +1,12 @@
 import { attemptOnce, type Grant, graceOnAbort, releaseLate, usableGrant } from "./attempt.js";
 import { Backoff } from "./backoff.js";
 import { LockProviderClosedError } from "./errors.js";
-import { fairWait } from "./fair-wait.js";
+import { type FairWait, fairWait } from "./fair-wait.js";
 import type { KeyQueue, Ticket } from "./key-queue.js";
 import type { LockBackend, WaitTuning } from "./lock-backend.js";
 import { now } from "./monotonic.js";
 import { settleFirst, TIMED_OUT } from "./race.js";
+import type { RecentContention } from "./recent-contention.js";
 import { isTransientNetworkError } from "./retryable.js";
 import { MAX_TIMER_DELAY } from "./timers.js";
 
@@ -38,6 +39,8 @@ export interface WaitContext {
   queueFor(key: string): KeyQueue;
   /** Forgets the queue of `key` once nobody waits on or holds it. */
   dropIfIdle(key: string, queue: KeyQueue): void;
+  /** The keys this provider's waits found taken lately (they listen before their first attempt). */
+  readonly contention: RecentContention;
 }
 
 /**
@@ -74,6 +77,7 @@ export async function obtainLease(ctx: WaitContext, request: WaitRequest): Promi
 /** The state of one waiter at the head of its local queue. */
 class Wait {
   private readonly backend: LockBackend;
+  private readonly contention: RecentContention;
   private readonly backoff: Backoff;
   private readonly tuning: WaitTuning;
   private readonly deadline: number;
@@ -87,6 +91,7 @@ class Wait {
     private readonly ticket: Ticket,
   ) {
     this.backend = ctx.backend;
+    this.contention = ctx.contention;
     this.backoff = new Backoff(ctx.tuning);
     this.tuning = ctx.tuning;
     this.deadline = request.started + request.timeout;
@@ -139,6 +144,11 @@ class Wait {
    * Strategy for the other backends: attempt, then sleep with backoff and jitter until a release
    * notification (`onReleased`), a local release or the next poll, and attempt again. While this
    * provider itself holds the key, the head waits for the local release instead of asking.
+   *
+   * A release between a failed attempt and the subscription that follows it would be missed, so
+   * a wait that subscribes after its first attempt attempts once more before it sleeps. On a key
+   * this provider found taken lately (see {@link RecentContention}) the wait subscribes first
+   * instead, and that second attempt is not needed.
    */
   async pollAndListen(): Promise<WaitOutcome> {
     const { key, ttl, signal } = this.request;
@@ -146,27 +156,28 @@ class Wait {
     // Fair backends: this wait's entry in the server-side queue (only the local head attempts).
     const fair = fairWait(backend, key, this.tuning.queueEntryTtl);
     let unsubscribe: (() => void) | undefined;
+    let listenFirst = backend.onReleased !== undefined && this.contention.has(key);
     let granted = false;
     try {
       for (;;) {
         ticket.takeWake();
         try {
+          if (listenFirst && queue.held === 0) {
+            listenFirst = false;
+            const subscribed = await this.listen(fair);
+            if (subscribed === TIMED_OUT) return {};
+            unsubscribe = subscribed;
+          }
           if (queue.held === 0) {
             const grant = await attemptOnce(backend, key, ttl, this.left(), signal, fair?.entry);
             granted = grant !== undefined;
             if (grant) return { grant };
             this.lastError = undefined;
+            this.contention.note(key);
           }
           if (this.left() <= 0) return { lastError: this.lastError };
           if (unsubscribe === undefined && backend.onReleased && queue.held === 0) {
-            const subscribed = await settleFirst(
-              backend.onReleased(key, (next) => {
-                if (!fair || fair.concerns(next)) ticket.wake();
-              }),
-              [signal],
-              this.left(),
-              (stop) => stop(),
-            );
+            const subscribed = await this.listen(fair);
             if (subscribed === TIMED_OUT) return {};
             unsubscribe = subscribed;
             continue; // a release between the failed attempt and the subscription must not be missed
@@ -185,6 +196,23 @@ class Wait {
       if (fair && !granted) await fair.leave();
       unsubscribe?.();
     }
+  }
+
+  /**
+   * Subscribes to the key's release notifications (see `onReleased`); a notification wakes this
+   * wait unless it names another node's waiter. Resolves the unsubscribe function once the
+   * subscription is active, or {@link TIMED_OUT} if the wait's time ran out first.
+   */
+  private listen(fair: FairWait | undefined): Promise<(() => void) | typeof TIMED_OUT> {
+    const { ticket } = this;
+    return settleFirst(
+      this.backend.onReleased!(this.request.key, (next) => {
+        if (!fair || fair.concerns(next)) ticket.wake();
+      }),
+      [this.request.signal],
+      this.left(),
+      (stop) => stop(),
+    );
   }
 
   /** Rethrows `error` unless it is transient; remembers it as the latest error otherwise. */

@@ -5,6 +5,7 @@ import { KeyQueue } from "./key-queue.js";
 import type { LockBackend, WaitTuning } from "./lock-backend.js";
 import { Handle, type HandleOwner } from "./lock-handle.js";
 import { now } from "./monotonic.js";
+import { RecentContention } from "./recent-contention.js";
 import { linkSignal } from "./signal-link.js";
 import type { AcquireOptions } from "./types.js";
 import { checkSignal, checkTimeout } from "./validation.js";
@@ -31,6 +32,7 @@ export interface AcquireResult {
  */
 export class LockEngine implements WaitContext, HandleOwner {
   private readonly queues = new Map<string, KeyQueue>();
+  readonly contention = new RecentContention();
   private readonly handles = new Set<Handle>();
   /** The internal signal of every acquisition in progress; aborted by {@link close}. */
   private readonly acquiring = new Set<AbortController>();
