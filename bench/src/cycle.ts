@@ -5,7 +5,8 @@
  *
  *   pnpm --filter @locks/bench cycle [--rounds N] [--seconds S] [implementation ids...]
  *
- * Default: ours and the two fastest speed-tuned peers, 2 rounds of 3 s. The server is
+ * Default: ours, the two fastest speed-tuned peers and the notified floor (the least a notified
+ * hand-off costs: see `notifiedFloor`), 2 rounds of 3 s. The server is
  * LOCKS_REDIS_URL, or a local redis-server on a free port.
  */
 import { parseArgs } from "node:util";
@@ -13,7 +14,7 @@ import { createRedisLockProvider } from "@locks/redis";
 import { redisServer } from "@locks/testing";
 import { clock } from "./clock.js";
 import { providerImpl } from "./impls/provider.js";
-import { redisPeersAndFloors } from "./impls/redis.js";
+import { notifiedFloor, redisPeersAndFloors } from "./impls/redis.js";
 import type { LockImpl } from "./impls/types.js";
 import { contended, warmUp } from "./scenarios.js";
 
@@ -31,11 +32,16 @@ if (!(rounds >= 1 && durationMs > 0))
 const ids =
   positionals.length > 0
     ? positionals
-    : [OURS, "redlock 5.0.0-beta.2 (tuned)", "@sesamecare-oss/redlock 1.4.0 (tuned)"];
+    : [
+        OURS,
+        "redlock 5.0.0-beta.2 (tuned)",
+        "@sesamecare-oss/redlock 1.4.0 (tuned)",
+        "floor: notified FIFO hand-off",
+      ];
 
 const url = process.env.LOCKS_REDIS_URL ?? (await redisServer())?.url;
 if (!url) throw new Error("no Redis server: set LOCKS_REDIS_URL or install redis-server");
-const peers = redisPeersAndFloors([url], undefined);
+const peers = [...redisPeersAndFloors([url], undefined), notifiedFloor([url])];
 
 async function create(id: string): Promise<LockImpl> {
   if (id === OURS) {

@@ -70,6 +70,78 @@ function floorSingle(urls: string[]): ImplFactory {
   );
 }
 
+/**
+ * The least a notified FIFO hand-off costs on one server: a list of waiters per key; a release
+ * script sets the lock to the head's token and publishes on that waiter's own channel, and the
+ * waiter enters on that message with no further command. No fencing, no lease on queue entries,
+ * no renewal: a waiter that dies in the queue blocks the key for the lease. Only the `cycle`
+ * command uses it, to show the gap a notified hand-off cannot go below on the machine at hand.
+ */
+export function notifiedFloor(urls: string[]): ImplFactory {
+  const acquireLua = `if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+redis.call('RPUSH', KEYS[2], ARGV[1])
+return 0`;
+  // Releases `ARGV[1]`'s hold (or its queue entry) and hands the key to the next in line.
+  const releaseLua = `redis.call('LREM', KEYS[2], 0, ARGV[1])
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+local head = redis.call('LPOP', KEYS[2])
+if head then
+  redis.call('SET', KEYS[1], head, 'PX', ARGV[2])
+  redis.call('PUBLISH', 'notified-floor:' .. head, '')
+else
+  redis.call('DEL', KEYS[1])
+end
+return 1`;
+  return defineImpl(
+    {
+      id: "floor: notified FIFO hand-off",
+      role: "floor",
+      group: SINGLE,
+      settings: "bare ioredis; the release hands the key to the head and messages it",
+    },
+    async () => {
+      const redis = connect(urls[0]!);
+      const subscriber = connect(urls[0]!);
+      const me = token();
+      let wake: (() => void) | undefined;
+      subscriber.on("message", () => {
+        const woken = wake;
+        wake = undefined;
+        woken?.();
+      });
+      await subscriber.subscribe(`notified-floor:${me}`);
+      const release = (key: string) =>
+        redis.eval(releaseLua, 2, key, `${key}:queue`, me, LEASE_MS).then(() => {});
+      return {
+        async acquire(key, signal) {
+          signal.throwIfAborted();
+          const woken = new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          if ((await redis.eval(acquireLua, 2, key, `${key}:queue`, me, LEASE_MS)) !== 1) {
+            try {
+              await new Promise<void>((resolve, reject) => {
+                const onAbort = () => reject(signal.reason);
+                if (signal.aborted) return onAbort();
+                signal.addEventListener("abort", onAbort, { once: true });
+                void woken.then(() => {
+                  signal.removeEventListener("abort", onAbort);
+                  resolve();
+                });
+              });
+            } catch (error) {
+              await release(key); // leaves the queue, or passes on a key handed over meanwhile
+              throw error;
+            }
+          }
+          return { release: () => release(key) };
+        },
+        close: () => quit([redis, subscriber]),
+      };
+    },
+  );
+}
+
 /** The Redlock floor: the same commands on 3 servers in parallel, granted on a majority. */
 function floorRedlock(urls: string[]): ImplFactory {
   return defineImpl(
