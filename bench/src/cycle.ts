@@ -12,6 +12,7 @@
 import { parseArgs } from "node:util";
 import { createRedisLockProvider } from "@locks/redis";
 import { redisServer } from "@locks/testing";
+import { analyseContended } from "./analysis.js";
 import { clock } from "./clock.js";
 import { providerImpl } from "./impls/provider.js";
 import { notifiedFloor, redisPeersAndFloors } from "./impls/redis.js";
@@ -54,7 +55,9 @@ async function create(id: string): Promise<LockImpl> {
   return factory.create();
 }
 
-console.log("implementation | CS/s | cycle ms | hold mean ms | release → next entry mean ms");
+console.log(
+  "implementation | CS/s | cycle ms | hold mean ms | release → next entry mean ms | hand-off p50 / p99 ms",
+);
 for (const id of ids) {
   const impls = await Promise.all(Array.from({ length: WORKERS }, () => create(id)));
   await warmUp(impls, "cycle:warm", false);
@@ -62,6 +65,7 @@ for (const id of ids) {
   let held = 0;
   let gaps = 0;
   let gapCount = 0;
+  const runs = [];
   for (let round = 0; round < rounds; round++) {
     const run = await contended(
       impls,
@@ -70,6 +74,7 @@ for (const id of ids) {
       clock() + 100,
       durationMs,
     );
+    runs.push({ parts: [run], durationMs });
     const sorted = [...run.sections].sort((a, b) => a.enter - b.enter);
     sorted.forEach((section, i) => {
       held += section.exit - section.enter;
@@ -82,6 +87,7 @@ for (const id of ids) {
     sections += sorted.length;
   }
   const totalMs = rounds * durationMs;
+  const { handoffP50, handoffP99 } = analyseContended(runs, WORKERS);
   console.log(
     [
       id,
@@ -89,6 +95,7 @@ for (const id of ids) {
       (totalMs / sections).toFixed(3),
       (held / sections).toFixed(3),
       (gaps / gapCount).toFixed(3),
+      `${handoffP50.toFixed(2)} / ${handoffP99.toFixed(2)}`,
     ].join(" | "),
   );
   await Promise.all(impls.map((impl) => impl.close()));
