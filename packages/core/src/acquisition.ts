@@ -147,8 +147,8 @@ class Wait {
    *
    * A release between a failed attempt and the subscription that follows it would be missed, so
    * a wait that subscribes after its first attempt attempts once more before it sleeps. On a key
-   * this provider found taken lately (see {@link RecentContention}) the wait subscribes first
-   * instead, and that second attempt is not needed.
+   * this provider found taken lately (see {@link RecentContention}) and does not hold itself, the
+   * wait subscribes first instead, and that second attempt is not needed.
    */
   async pollAndListen(): Promise<WaitOutcome> {
     const { key, ttl, signal } = this.request;
@@ -156,13 +156,17 @@ class Wait {
     // Fair backends: this wait's entry in the server-side queue (only the local head attempts).
     const fair = fairWait(backend, key, this.tuning.queueEntryTtl);
     let unsubscribe: (() => void) | undefined;
-    let listenFirst = backend.onReleased !== undefined && this.contention.has(key);
+    // Not when this provider holds the key: the wait then starts after a local release, when the
+    // key is most likely free, and attempting at once is faster (subscribing can cost a round
+    // trip, e.g. on MongoDB, where it reads the holder's expiry).
+    let listenFirst =
+      backend.onReleased !== undefined && queue.held === 0 && this.contention.has(key);
     let granted = false;
     try {
       for (;;) {
         ticket.takeWake();
         try {
-          if (listenFirst && queue.held === 0) {
+          if (listenFirst) {
             listenFirst = false;
             const subscribed = await this.listen(fair);
             if (subscribed === TIMED_OUT) return {};

@@ -106,6 +106,25 @@ describe("a wait on a key this provider found taken lately", () => {
     await provider.close();
   });
 
+  it("attempts first when it starts while its own provider holds the key", async () => {
+    const b = loggingBackend();
+    const provider = createLockProvider(b.backend, options);
+    b.hold("k");
+    const first = provider.getLock("k").acquire();
+    await delay(10);
+    b.free("k");
+    const held = await first;
+    b.events.length = 0;
+    const second = provider.getLock("k").acquire();
+    await delay(10);
+    expect(b.events).toEqual([]); // it waits for the local release, without asking the backend
+    await held.release();
+    await (await second).release();
+    // After a local release the key is most likely free: no subscription before the attempt.
+    expect(b.events).toEqual(["attempt k"]);
+    await provider.close();
+  });
+
   it("still attempts first on a key it has not found taken (no subscription for a free key)", async () => {
     const b = loggingBackend();
     const provider = createLockProvider(b.backend, options);
