@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
 import { backendKey } from "../src/backend-key.js";
+import type { LockProvider } from "../src/index.js";
 import { RecentContention } from "../src/recent-contention.js";
 import { delay, LEASES_ONLY } from "./helpers.js";
 
@@ -59,6 +60,18 @@ function loggingBackend() {
 
 const options = { wait: { queueEntryTtl: 60_000 } };
 
+/**
+ * A provider whose wait for "k" found it taken (held elsewhere until freed), so that "k" counts
+ * as contended lately; resolves with the handle that wait then got.
+ */
+async function afterContention(b: ReturnType<typeof loggingBackend>, provider: LockProvider) {
+  b.hold("k");
+  const first = provider.getLock("k").acquire();
+  await delay(10);
+  b.free("k");
+  return first;
+}
+
 describe("a wait on a key this provider found taken lately", () => {
   it("listens before its first attempt, and so attempts once before it sleeps", async () => {
     const b = loggingBackend();
@@ -86,11 +99,7 @@ describe("a wait on a key this provider found taken lately", () => {
   it("does not miss a release that lands during that single attempt", async () => {
     const b = loggingBackend();
     const provider = createLockProvider(b.backend, options);
-    b.hold("k");
-    const first = provider.getLock("k").acquire();
-    await delay(10);
-    b.free("k");
-    await (await first).release();
+    await (await afterContention(b, provider)).release();
 
     b.hold("k");
     // The key is released (and the listeners told) after the attempt found it taken, before
@@ -109,11 +118,7 @@ describe("a wait on a key this provider found taken lately", () => {
   it("attempts first when it starts while its own provider holds the key", async () => {
     const b = loggingBackend();
     const provider = createLockProvider(b.backend, options);
-    b.hold("k");
-    const first = provider.getLock("k").acquire();
-    await delay(10);
-    b.free("k");
-    const held = await first;
+    const held = await afterContention(b, provider);
     b.events.length = 0;
     const second = provider.getLock("k").acquire();
     await delay(10);
