@@ -61,7 +61,6 @@ console.log(
 for (const id of ids) {
   const impls = await Promise.all(Array.from({ length: WORKERS }, () => create(id)));
   await warmUp(impls, "cycle:warm", false);
-  let sections = 0;
   let held = 0;
   let gaps = 0;
   let gapCount = 0;
@@ -84,15 +83,13 @@ for (const id of ids) {
         gapCount++;
       }
     });
-    sections += sorted.length;
   }
-  const totalMs = rounds * durationMs;
-  const { handoffP50, handoffP99 } = analyseContended(runs, WORKERS);
+  const { sections, sectionsPerSec, handoffP50, handoffP99 } = analyseContended(runs, WORKERS);
   console.log(
     [
       id,
-      ((sections * 1_000) / totalMs).toFixed(0),
-      (totalMs / sections).toFixed(3),
+      sectionsPerSec.toFixed(0),
+      (1_000 / sectionsPerSec).toFixed(3),
       (held / sections).toFixed(3),
       (gaps / gapCount).toFixed(3),
       `${handoffP50.toFixed(2)} / ${handoffP99.toFixed(2)}`,
