@@ -225,8 +225,10 @@ export class MongoBackend implements LockBackend {
       stops.push(this.feed.subscribe(key, listener));
     }
     stops.push(this.watchPlace(key, protocol, listener));
-    // Expiry makes no event: wake the waiter when the holder's lease runs out.
-    stops.push(await this.wakeAtExpiry(key, () => listener()));
+    // Expiry makes no event: wake the waiter when the holder's lease runs out. Not awaited: the
+    // holder's expiry is a read, and a wait that subscribes before its first attempt (a key found
+    // taken recently) must not wait for it to make that attempt.
+    stops.push(this.wakeAtExpiry(key, protocol, () => listener()));
     return () => {
       for (const stop of stops) stop();
     };
@@ -327,16 +329,30 @@ export class MongoBackend implements LockBackend {
     };
   }
 
-  private async wakeAtExpiry(key: string, listener: () => void): Promise<() => void> {
-    const { protocol } = await this.detected();
-    const until = await protocol.heldUntil(key);
-    if (until === undefined) return () => {};
-    const { lower } = await this.clock.bounds();
-    // Lower bound of the server time: the timer fires when the lease has surely run out.
-    const delay = Math.max(0, until.getTime() - lower + 1);
-    if (delay > 2 ** 31 - 1) return () => {};
-    const timer = setTimeout(listener, delay);
-    timer.unref();
-    return () => clearTimeout(timer);
+  /**
+   * Reads when the holder's lease of `key` ends and wakes `listener` then. Returns at once; the
+   * returned stop also cancels a read still under way. A failed read wakes the listener, so that
+   * its attempt finds out what is wrong.
+   */
+  private wakeAtExpiry(key: string, protocol: LockProtocol, listener: () => void): () => void {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const arm = async () => {
+      const until = await protocol.heldUntil(key);
+      if (until === undefined || stopped) return;
+      const { lower } = await this.clock.bounds();
+      // Lower bound of the server time: the timer fires when the lease has surely run out.
+      const delay = Math.max(0, until.getTime() - lower + 1);
+      if (delay > 2 ** 31 - 1 || stopped) return;
+      timer = setTimeout(listener, delay);
+      timer.unref();
+    };
+    arm().catch(() => {
+      if (!stopped) listener();
+    });
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
   }
 }

@@ -126,6 +126,43 @@ describe.skipIf(perServer.length === 0).each(perServer)("detection on $name", (t
     stopShort();
   });
 
+  it("subscribes without waiting for the holder's expiry, and wakes the waiter if it cannot be read", async () => {
+    const collection = unique("subscribe");
+    const holder = provider(collection);
+    const key = holder.backendKey("k");
+    expect(await holder.backend.tryAcquire(key, 60_000)).toBeDefined();
+    const dropper = await startReplyDropper(target.server);
+    const far = target.client({
+      url: `mongodb://${dropper.host}:${dropper.port}/?directConnection=true&retryReads=false`,
+    });
+    try {
+      const waiter = provider(collection, { client: far, changeStream: false });
+      await waiter.ready();
+      // The expiry is a `find`; its reply never comes.
+      dropper.dropReplyTo("find");
+      let woken = 0;
+      const started = performance.now();
+      const stop = await Promise.race([
+        waiter.backend.onReleased(key, () => {
+          woken++;
+        }),
+        delay(2_000).then(() => undefined),
+      ]);
+      expect(stop, "the subscription waited for the holder's expiry").toBeDefined();
+      expect(performance.now() - started).toBeLessThan(1_000);
+      expect(woken, "the holder holds for a minute: nothing woke the waiter yet").toBe(0);
+      // The read fails: the waiter is woken, so that its attempt finds out what is wrong.
+      dropper.cut();
+      const deadline = performance.now() + 5_000;
+      while (woken === 0 && performance.now() < deadline) await delay(20);
+      expect(woken).toBe(1);
+      stop?.();
+    } finally {
+      await dropper.close();
+      await far.close();
+    }
+  });
+
   it("fails detection on a network error during a probe instead of deciding", async () => {
     // The server-clock probe is an `update`, the TTL index a `createIndexes`, the change-stream
     // probe an `aggregate`. A refusal means "feature missing"; a lost connection says nothing
