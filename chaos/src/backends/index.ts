@@ -1,6 +1,7 @@
 /** Every backend the chaos run can drive, by `--backend` name. */
 import { memory } from "./memory.js";
 import { mongo } from "./mongo.js";
+import { mongoJava } from "./mongo-java.js";
 import { mysql } from "./mysql.js";
 import { postgres } from "./postgres.js";
 import { redis } from "./redis.js";
@@ -13,5 +14,6 @@ export const BACKENDS: Readonly<Record<string, ChaosBackend>> = {
   redlock,
   mysql,
   mongo,
+  "mongo-java": mongoJava,
   postgres,
 };

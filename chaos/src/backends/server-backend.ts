@@ -29,6 +29,8 @@ export interface OpenedProvider {
     /** Closes whatever the hooks opened. */
     close(): Promise<void>;
   };
+  /** Closes what `open` opened besides the provider and the hooks (e.g. a client it passed in). */
+  readonly close?: () => Promise<void>;
 }
 
 /** What differs between server backends. */
@@ -58,7 +60,7 @@ export function serverBackend(
       if (!enough)
         throw new TypeError(`${spec.name} needs ${spec.urls} URL(s), got ${urls.length}`);
       const routes = await Promise.all(urls.map(proxied));
-      const { provider, operator } = spec.open(
+      const { provider, operator, close } = spec.open(
         routes.map((route) => route.url),
         urls,
         name,
@@ -70,6 +72,7 @@ export function serverBackend(
         ...(operator ? { kill: () => operator.kill() } : {}),
         async close() {
           await provider.close();
+          await close?.();
           await operator?.close();
           await hooks.closeProxies();
         },
