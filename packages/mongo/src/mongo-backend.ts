@@ -330,9 +330,9 @@ export class MongoBackend implements LockBackend {
   }
 
   /**
-   * Reads when the holder's lease of `key` ends and wakes `listener` then. Returns at once; the
-   * returned stop also cancels a read still under way. A failed read wakes the listener, so that
-   * its attempt finds out what is wrong.
+   * Reads when the holder's lease of `key` ends and wakes `listener` then. Returns at once;
+   * after the returned stop, a read still under way arms nothing. A failed read wakes the
+   * listener, so that its attempt finds out what is wrong.
    */
   private wakeAtExpiry(key: string, protocol: LockProtocol, listener: () => void): () => void {
     let stopped = false;
