@@ -7,7 +7,7 @@
 import { createMongoLockProvider } from "@locks/mongo";
 import type { MongoClient } from "mongodb";
 import { MongoClient as MongoClient6 } from "mongodb6";
-import { mongo } from "./mongo.js";
+import { direct, mongo } from "./mongo.js";
 import { serverBackend, testServers } from "./server-backend.js";
 
 export const mongoJava = serverBackend(
@@ -17,12 +17,10 @@ export const mongoJava = serverBackend(
     faults: mongo.faults,
     urls: "one",
     open([through = ""]) {
-      const url = new URL(through);
-      url.searchParams.set("directConnection", "true");
       // mongodb 6.22 leaves the 30 s server-selection timer of a retried operation running (the
       // 7 driver clears it), so after a restart a worker that is done could not exit for up to
       // 30 s, past the run's grace. A shorter selection timeout bounds that.
-      const client = new MongoClient6(url.toString(), { serverSelectionTimeoutMS: 5_000 });
+      const client = new MongoClient6(direct(through), { serverSelectionTimeoutMS: 5_000 });
       return {
         provider: createMongoLockProvider({
           client: client as unknown as MongoClient,
@@ -32,10 +30,5 @@ export const mongoJava = serverBackend(
       };
     },
   },
-  testServers(
-    "mongo-java-server",
-    "mongo-java",
-    (servers) => servers.mongoJavaServer(),
-    () => "mongo-java-server",
-  ),
+  testServers("mongo-java-server", "mongo-java", (servers) => servers.mongoJavaServer()),
 );

@@ -5,6 +5,16 @@
 import { createMongoLockProvider } from "@locks/mongo";
 import { serverBackend, testServers } from "./server-backend.js";
 
+/**
+ * `url` with `directConnection`: through a proxy, the driver must not follow the replica set's
+ * member list past it.
+ */
+export function direct(url: string): string {
+  const parsed = new URL(url);
+  parsed.searchParams.set("directConnection", "true");
+  return parsed.toString();
+}
+
 export const mongo = serverBackend(
   {
     name: "mongo",
@@ -12,11 +22,8 @@ export const mongo = serverBackend(
     faults: { pause: 4, stall: 8, overrun: 6, reset: 1, partition: 10, restart: 30, freeze: 25 },
     urls: "one",
     open([through = ""]) {
-      // Through a proxy the driver must not follow the replica set's member list past it.
-      const url = new URL(through);
-      url.searchParams.set("directConnection", "true");
       return {
-        provider: createMongoLockProvider({ url: url.toString(), database: "locks_chaos" }),
+        provider: createMongoLockProvider({ url: direct(through), database: "locks_chaos" }),
       };
     },
   },
