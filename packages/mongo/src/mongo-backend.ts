@@ -17,7 +17,7 @@ import type { LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
 import { localTimeReader, ServerClock } from "./server-clock.js";
-import { settleBy, withinTime } from "./time-limit.js";
+import { MAX_TIMER, settleBy, withinTime } from "./time-limit.js";
 
 export type { MongoServerFeatures } from "./detect.js";
 export type { MongoLockState } from "./protocol.js";
@@ -343,7 +343,7 @@ export class MongoBackend implements LockBackend {
       const { lower } = await this.clock.bounds();
       // Lower bound of the server time: the timer fires when the lease has surely run out.
       const delay = Math.max(0, until.getTime() - lower + 1);
-      if (delay > 2 ** 31 - 1 || stopped) return;
+      if (delay > MAX_TIMER || stopped) return;
       timer = setTimeout(listener, delay);
       timer.unref();
     };

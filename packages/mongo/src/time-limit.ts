@@ -1,5 +1,5 @@
 /** Longest delay a Node.js timer honours, in ms (a longer one fires at once). */
-const MAX_TIMER = 2 ** 31 - 1;
+export const MAX_TIMER = 2 ** 31 - 1;
 
 /**
  * Settles like `operation`, or rejects after `ms` milliseconds (at most 2³¹−1) if it has not settled by then (the
