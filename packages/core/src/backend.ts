@@ -27,6 +27,7 @@ export { checkOptionKeys } from "./option-keys.js";
 export { settleFirst, TIMED_OUT } from "./race.js";
 export { replyWithin } from "./reply-within.js";
 export { isTransientNetworkError, isTransientSocketCode } from "./retryable.js";
+export { MAX_TIMER_DELAY } from "./timers.js";
 export {
   assertValidKey,
   checkBoolean,

@@ -4,6 +4,7 @@ import {
   type BackendLease,
   type ExtendResult,
   type LockBackend,
+  MAX_TIMER_DELAY,
   now,
   type WaiterEntry,
 } from "@locks/core/backend";
@@ -17,7 +18,7 @@ import type { LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
 import { localTimeReader, ServerClock } from "./server-clock.js";
-import { MAX_TIMER, settleBy, withinTime } from "./time-limit.js";
+import { settleBy, withinTime } from "./time-limit.js";
 
 export type { MongoServerFeatures } from "./detect.js";
 export type { MongoLockState } from "./protocol.js";
@@ -343,7 +344,7 @@ export class MongoBackend implements LockBackend {
       const { lower } = await this.clock.bounds();
       // Lower bound of the server time: the timer fires when the lease has surely run out.
       const delay = Math.max(0, until.getTime() - lower + 1);
-      if (delay > MAX_TIMER || stopped) return;
+      if (delay > MAX_TIMER_DELAY || stopped) return;
       timer = setTimeout(listener, delay);
       timer.unref();
     };

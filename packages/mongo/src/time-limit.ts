@@ -1,5 +1,4 @@
-/** Longest delay a Node.js timer honours, in ms (a longer one fires at once). */
-export const MAX_TIMER = 2 ** 31 - 1;
+import { MAX_TIMER_DELAY } from "@locks/core/backend";
 
 /**
  * Settles like `operation`, or rejects after `ms` milliseconds (at most 2³¹−1) if it has not settled by then (the
@@ -10,7 +9,7 @@ export async function withinTime<T>(operation: Promise<T>, ms: number, what: str
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(
       () => reject(new Error(`the server did not answer ${what} within ${ms} ms`)),
-      Math.min(ms, MAX_TIMER),
+      Math.min(ms, MAX_TIMER_DELAY),
     );
   });
   try {
@@ -25,7 +24,7 @@ export async function withinTime<T>(operation: Promise<T>, ms: number, what: str
  * has not settled by then (the operation goes on; its late result is ignored).
  */
 export async function settleBy<T>(operation: Promise<T>, ms: number, fallback: T): Promise<T> {
-  if (ms > MAX_TIMER) return operation;
+  if (ms > MAX_TIMER_DELAY) return operation;
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<T>((resolve) => {
     timer = setTimeout(() => resolve(fallback), ms);

@@ -3,6 +3,7 @@ import {
   checkBoolean,
   checkDuration,
   checkOptionKeys,
+  MAX_TIMER_DELAY,
 } from "@locks/core/backend";
 import mysql, { type Pool, type PoolOptions } from "mysql2";
 import { type MySqlBackendSettings, MySqlLockBackend } from "./mysql-backend.js";
@@ -13,9 +14,6 @@ import {
   type MySqlPool,
   quoteTableName,
 } from "./options.js";
-
-/** Longest delay one Node timer can hold (ms); a longer one fires at once. */
-const MAX_TIMER_DELAY = 2 ** 31 - 1;
 
 /**
  * A lock provider over MySQL 8 / MariaDB 10.6+ user-level locks (`GET_LOCK`). Each held lock owns
