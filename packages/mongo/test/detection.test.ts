@@ -1,3 +1,4 @@
+import { startTcpProxy } from "@locks/testing";
 import { MongoNetworkError } from "mongodb";
 import { afterEach, describe, expect, it } from "vitest";
 import {
@@ -6,8 +7,7 @@ import {
   type MongoLockProvider,
   type MongoLockProviderOptions,
 } from "../src/index.js";
-import { startReplyDropper } from "./reply-dropper.js";
-import { onePerServer, type Target, targetsOrSkip, testDatabase } from "./server.js";
+import { mongoCommand, onePerServer, type Target, targetsOrSkip, testDatabase } from "./server.js";
 
 const targets = await targetsOrSkip();
 const perServer = onePerServer(targets);
@@ -131,15 +131,15 @@ describe.skipIf(perServer.length === 0).each(perServer)("detection on $name", (t
     const holder = provider(collection);
     const key = holder.backendKey("k");
     expect(await holder.backend.tryAcquire(key, 60_000)).toBeDefined();
-    const dropper = await startReplyDropper(target.server);
+    const proxy = await startTcpProxy(target.server);
     const far = target.client({
-      url: `mongodb://${dropper.host}:${dropper.port}/?directConnection=true&retryReads=false`,
+      url: `mongodb://${proxy.host}:${proxy.port}/?directConnection=true&retryReads=false`,
     });
     try {
       const waiter = provider(collection, { client: far, changeStream: false });
       await waiter.ready();
       // The expiry is a `find`; its reply never comes.
-      dropper.dropReplyTo("find");
+      proxy.dropReplies(mongoCommand("find"));
       let woken = 0;
       const started = performance.now();
       const stop = await Promise.race([
@@ -152,13 +152,13 @@ describe.skipIf(perServer.length === 0).each(perServer)("detection on $name", (t
       expect(performance.now() - started).toBeLessThan(1_000);
       expect(woken, "the holder holds for a minute: nothing woke the waiter yet").toBe(0);
       // The read fails: the waiter is woken, so that its attempt finds out what is wrong.
-      dropper.cut();
+      proxy.dropConnections();
       const deadline = performance.now() + 5_000;
       while (woken === 0 && performance.now() < deadline) await delay(20);
       expect(woken).toBe(1);
       stop?.();
     } finally {
-      await dropper.close();
+      await proxy.close();
       await far.close();
     }
   });
@@ -169,27 +169,27 @@ describe.skipIf(perServer.length === 0).each(perServer)("detection on $name", (t
     // about features, so nothing may be decided from it (on MongoDB that would silently drop the
     // server clock or the stream). Detecting again after a failure is the outage tests' subject.
     for (const command of ["update", "createIndexes", "aggregate"]) {
-      const dropper = await startReplyDropper(target.server);
+      const proxy = await startTcpProxy(target.server);
       const far = target.client({
-        url: `mongodb://${dropper.host}:${dropper.port}/?directConnection=true`,
+        url: `mongodb://${proxy.host}:${proxy.port}/?directConnection=true`,
       });
       try {
         const p = provider(unique("probe"), { client: far });
-        dropper.dropReplyTo(command);
+        proxy.dropReplies(mongoCommand(command));
         const detecting = p.ready().then(
           () => undefined,
           (error: unknown) => error,
         );
         // Give the probe time to be sent, then lose its connection.
         await delay(500);
-        dropper.cut();
+        proxy.dropConnections();
         const error = await detecting;
         expect(error, command).toBeInstanceOf(Error);
         expect((error as Error).name, command).toMatch(/^MongoNetwork/);
         expect(p.features, command).toBeUndefined();
       } finally {
         await far.close();
-        await dropper.close();
+        await proxy.close();
       }
     }
   });

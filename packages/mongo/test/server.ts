@@ -128,3 +128,12 @@ export async function targetsOrSkip(): Promise<Target[]> {
   skipWithoutServers(targets, skipped);
   return targets;
 }
+
+/**
+ * A matcher for `TcpProxy.dropReplies`: a chunk that carries the command `name` (e.g. `"find"`).
+ * A command is an OP_MSG body whose first element is the string `<name>: <collection>`.
+ */
+export function mongoCommand(name: string): (chunk: Buffer) => boolean {
+  const marker = Buffer.from(`\x02${name}\x00`, "latin1");
+  return (chunk) => chunk.includes(marker);
+}

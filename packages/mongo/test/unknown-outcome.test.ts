@@ -1,8 +1,8 @@
+import { startTcpProxy } from "@locks/testing";
 import type { MongoClient } from "mongodb";
 import { afterEach, describe, expect, it } from "vitest";
 import { createMongoLockProvider, type MongoLockProviderOptions } from "../src/index.js";
-import { type ReplyDropper, startReplyDropper } from "./reply-dropper.js";
-import { onePerServer, type Target, targetsOrSkip, testDatabase } from "./server.js";
+import { mongoCommand, onePerServer, type Target, targetsOrSkip, testDatabase } from "./server.js";
 
 const targets = await targetsOrSkip();
 const perServer = onePerServer(targets);
@@ -30,9 +30,9 @@ describe.skipIf(perServer.length === 0).each(perServer)(
     it.each(protocolsOf(target))(
       "%s protocol: gives back the grant it may hold",
       async (protocol) => {
-        const dropper: ReplyDropper = await startReplyDropper(target.server);
+        const proxy = await startTcpProxy(target.server);
         const far: MongoClient = target.client({
-          url: `mongodb://${dropper.host}:${dropper.port}/?directConnection=true`,
+          url: `mongodb://${proxy.host}:${proxy.port}/?directConnection=true`,
         });
         const options = { database, protocol, changeStream: false } as const;
         const a = createMongoLockProvider({ client: far, ...options });
@@ -41,13 +41,13 @@ describe.skipIf(perServer.length === 0).each(perServer)(
           () => a.close(),
           () => b.close(),
           () => far.close(),
-          () => dropper.close(),
+          () => proxy.close(),
         );
         await a.ready();
         await b.ready();
         const key = `unknown-${protocol}-${Math.random()}`;
 
-        dropper.dropReplyTo(protocol === "document" ? "findAndModify" : "insert");
+        proxy.dropReplies(mongoCommand(protocol === "document" ? "findAndModify" : "insert"));
         const attempt = a.backend.tryAcquire(a.backendKey(key), 60_000).then(
           () => "answered",
           (error: unknown) => error,
@@ -57,7 +57,7 @@ describe.skipIf(perServer.length === 0).each(perServer)(
         const orphan = await b.inspect(key);
         expect(orphan?.owner, "the write reached the server").toBeTruthy();
         expect(await b.getLock(key).tryAcquire()).toBeUndefined();
-        dropper.cut();
+        proxy.dropConnections();
         const outcome = await attempt;
         expect(outcome, "the attempt saw a network error, not an answer").toBeInstanceOf(Error);
 

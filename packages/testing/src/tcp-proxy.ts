@@ -30,6 +30,14 @@ export interface TcpProxy {
   partition(ms?: number): void;
   /** Ends a {@link TcpProxy.partition} now. */
   heal(): void;
+  /**
+   * Lost acknowledgements: the first connection that then sends a chunk for which `request`
+   * returns true stops getting replies from that chunk on, while what it sends still reaches the
+   * server. The server applies the request and its client never hears back (an outcome unknown
+   * to the client) until the connection ends, e.g. by {@link TcpProxy.dropConnections}. One-shot:
+   * call it again to arm it again.
+   */
+  dropReplies(request: (chunk: Buffer) => boolean): void;
   /** Stops listening and drops every connection. Idempotent. */
   close(): Promise<void>;
 }
@@ -51,6 +59,8 @@ interface Pair {
   upstream: Socket;
   /** Partitioned: the upstream side is gone, the client side is kept silent. */
   cut: boolean;
+  /** Replies are discarded (see `dropReplies`). */
+  muted: boolean;
 }
 
 /** Starts a {@link TcpProxy} on a free 127.0.0.1 port forwarding to `target`. */
@@ -65,6 +75,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let partitioned = false;
   let healTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  /** The armed trigger of {@link TcpProxy.dropReplies}. */
+  let muteOn: ((chunk: Buffer) => boolean) | undefined;
 
   const silence = (client: Socket) => {
     silenced.add(client);
@@ -85,8 +97,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     }
   };
 
-  const forward = (from: Socket, to: Socket) => {
-    from.on("data", (chunk) => {
+  const forward = (from: Socket, to: Socket, dropped: () => boolean) => {
+    from.on("data", (chunk: Buffer) => {
+      if (dropped()) return;
       if (!to.write(chunk)) {
         from.pause();
         to.once("drain", () => {
@@ -107,7 +120,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       return;
     }
     const upstream = new Socket();
-    const pair: Pair = { client, upstream, cut: false };
+    const pair: Pair = { client, upstream, cut: false, muted: false };
     pairs.add(pair);
     const teardown = () => {
       pairs.delete(pair);
@@ -119,8 +132,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     client.on("close", teardown);
     upstream.on("close", teardown);
     upstream.pause();
-    forward(client, upstream);
-    forward(upstream, client);
+    client.on("data", (chunk: Buffer) => {
+      if (muteOn?.(chunk)) {
+        muteOn = undefined;
+        pair.muted = true;
+      }
+    });
+    forward(client, upstream, () => false);
+    forward(upstream, client, () => pair.muted);
     upstream.connect(target.port, target.host, () => {
       if (!paused) {
         client.resume();
@@ -175,6 +194,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       healTimer?.unref();
     },
     heal,
+    dropReplies(request) {
+      if (typeof request !== "function") {
+        throw new TypeError("dropReplies(request) needs a function of the chunk a client sends");
+      }
+      muteOn = request;
+    },
     resume() {
       paused = false;
       for (const { client, upstream } of pairs) {

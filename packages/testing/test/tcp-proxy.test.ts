@@ -9,13 +9,18 @@ import { connect, nextData } from "./helpers.js";
 let echo: Server;
 let echoPort = 0;
 const upstreamSockets = new Set<Socket>();
+/** Every chunk the echo server received, as text. */
+const received: string[] = [];
 
 beforeAll(async () => {
   echo = createServer((socket) => {
     upstreamSockets.add(socket);
     socket.on("close", () => upstreamSockets.delete(socket));
     socket.on("error", () => {});
-    socket.on("data", (d) => socket.write(d));
+    socket.on("data", (d) => {
+      received.push(d.toString());
+      socket.write(d);
+    });
   });
   await new Promise<void>((r) => echo.listen(0, "127.0.0.1", () => r()));
   const address = echo.address();
@@ -33,6 +38,32 @@ describe("startTcpProxy", () => {
     client.write("hello");
     expect(await nextData(client, 2_000)).toBe("hello");
     client.destroy();
+    await proxy.close();
+  });
+
+  it("dropReplies: the first connection to send a matching chunk hears nothing more, while its requests still arrive", async () => {
+    const proxy = await startTcpProxy({ host: "127.0.0.1", port: echoPort });
+    expect(() => proxy.dropReplies("commit" as never)).toThrow(TypeError);
+    const a = await connect(proxy.port);
+    const b = await connect(proxy.port);
+    for (const client of [a, b]) client.on("error", () => {});
+    a.write("before");
+    expect(await nextData(a, 2_000)).toBe("before");
+    proxy.dropReplies((chunk) => chunk.includes("commit"));
+    b.write("other");
+    expect(await nextData(b, 2_000)).toBe("other");
+    a.write("commit-a");
+    await expect(nextData(a, 500)).rejects.toThrow(/no data/);
+    a.write("after-a");
+    await expect(nextData(a, 500)).rejects.toThrow(/no data/);
+    expect(received).toEqual(expect.arrayContaining(["commit-a", "after-a"]));
+    // One-shot: another connection's matching chunk is answered.
+    b.write("commit-b");
+    expect(await nextData(b, 2_000)).toBe("commit-b");
+    const closed = new Promise<void>((r) => a.once("close", () => r()));
+    proxy.dropConnections();
+    await closed;
+    b.destroy();
     await proxy.close();
   });
 
