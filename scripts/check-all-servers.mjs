@@ -13,6 +13,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { allowedSkips } from "./quick-start.mjs";
 
 const [summaryFile, rootArg] = process.argv.slice(2);
 if (!summaryFile) {
@@ -58,31 +59,6 @@ console.error(
     `${reported.size} packages ran; ${skippedCount} skipped tests, all for reasons README.md lists` +
     (unseen.length > 0 ? `; listed but not seen in this run: ${unseen.join(" | ")}` : ""),
 );
-
-/** The reasons in the first bullet list after the second ```sh block of "## Quick start". */
-function allowedSkips(readme) {
-  const reasons = [];
-  let inside = false;
-  let blocks = 0;
-  let fenced = false;
-  let listing = false;
-  for (const line of readme.split("\n")) {
-    if (line.startsWith("## ")) inside = line === "## Quick start";
-    if (!inside) continue;
-    if (line.startsWith("```")) {
-      fenced = !fenced;
-      if (fenced && line === "```sh") blocks++;
-      continue;
-    }
-    if (fenced || blocks < 2) continue;
-    const item = /^- `([^`]+)`/.exec(line);
-    if (item) {
-      listing = true;
-      reasons.push(item[1]);
-    } else if (listing && !/^\s/.test(line)) break; // the list ended (continuation lines are indented)
-  }
-  return reasons;
-}
 
 /** Workspace packages (directories relative to root) whose package.json has a `test` script. */
 function packagesWithTests(root) {

@@ -33,14 +33,9 @@ fail() {
   exit 1
 }
 
-# The Nth ```sh block (1-based) after "## Quick start" in a README, comments stripped.
+# The Nth ```sh block (1-based) after "## Quick start" in a README, a command per line.
 readme_block() { # readme n
-  awk -v want="$2" '
-    /^## / { inside = ($0 == "## Quick start") }
-    inside && /^```sh$/ { n++; if (n == want) { on = 1; next } }
-    on && /^```$/ { exit }
-    on { sub(/[[:space:]]+#.*$/, ""); if ($0 != "") print }
-  ' "$1"
+  node "$repo/scripts/quick-start.mjs" block "$2" "$1"
 }
 
 summary_file=""
