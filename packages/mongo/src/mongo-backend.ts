@@ -6,6 +6,9 @@ import {
   type LockBackend,
   MAX_TIMER_DELAY,
   now,
+  replyWithin,
+  settleFirst,
+  TIMED_OUT,
   type WaiterEntry,
 } from "@locks/core/backend";
 import type { Collection, Db, MongoClient } from "mongodb";
@@ -18,7 +21,6 @@ import type { LockDocument } from "./lock-document.js";
 import type { ResolvedMongoOptions } from "./options.js";
 import type { LockProtocol, MongoLease, MongoLockState } from "./protocol.js";
 import { localTimeReader, ServerClock } from "./server-clock.js";
-import { settleBy, withinTime } from "./time-limit.js";
 
 export type { MongoServerFeatures } from "./detect.js";
 export type { MongoLockState } from "./protocol.js";
@@ -152,10 +154,11 @@ export class MongoBackend implements LockBackend {
     // A renewal answered more than ttl after it was sent cannot have kept a lease alive for anyone
     // who relies on it: give up then (an unknown outcome) instead of waiting for the driver's
     // server selection timeout, so that a release waiting for it is not held up either.
-    const renewed = await withinTime(
+    const bound = Math.max(ttl, 1);
+    const renewed = await replyWithin(
       protocol.extend(lease as MongoLease, ttl),
-      Math.max(ttl, 1),
-      "a renewal",
+      bound,
+      () => new Error(`the server did not answer a renewal within ${bound} ms`),
     );
     if (!renewed) return "lost";
     this.endsBy.set(lease, this.leaseEnd(ttl));
@@ -172,7 +175,8 @@ export class MongoBackend implements LockBackend {
     const left = (this.endsBy.get(lease) ?? Number.POSITIVE_INFINITY) - now();
     if (left <= 0) return false;
     const { protocol } = await this.detected();
-    return settleBy(protocol.release(lease as MongoLease), left, false);
+    const released = await settleFirst(protocol.release(lease as MongoLease), [], left);
+    return released === TIMED_OUT ? false : released;
   }
 
   /** Removes `waiterId`'s entry from the queue of waiting nodes of `key` at once. */
