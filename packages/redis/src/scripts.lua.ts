@@ -33,15 +33,17 @@ local head = redis.call('ZRANGE', KEYS[${queue}], 0, 0)[1]
 
 /**
  * Lua function `nextFence(fence, clock)`: moves the fencing counter `fence` to
- * `max(previous + 1, clock)` (see ACQUIRE).
+ * `max(previous + 1, clock)` and returns its new value as decimal text (see ACQUIRE).
  */
 const NEXT_FENCE = `local function nextFence(fence, clock)
   local previous = redis.call('GET', fence)
   if (tonumber(previous) or 0) < clock then
-    redis.call('SET', fence, string.format('%.0f', clock))
-  else
-    redis.call('INCR', fence)
+    local text = string.format('%.0f', clock)
+    redis.call('SET', fence, text)
+    return text
   end
+  redis.call('INCR', fence)
+  return redis.call('GET', fence)
 end
 `;
 
@@ -65,18 +67,26 @@ end
  * failover to a replica that missed the last increments (as long as the servers' clocks agree
  * within the time a failover takes). Lua only compares the counter with the clock (both far
  * below 2^53 while the clock wins); past that the counter moves by INCR, which Redis computes
- * exactly on 64-bit integers. The reply is read
- * back with GET, never formatted by Lua, so it is exact up to 2^63 − 1. The counter is updated
- * before SET so that, should it fail (overflow), no lock is written.
+ * exactly on 64-bit integers. The reply is the text the counter was set to when the clock wins
+ * (an integer below 2^53, formatted exactly), and is read back with GET after an INCR (never
+ * formatted by Lua), so it is exact up to 2^63 − 1. The counter is updated before SET so that,
+ * should it fail (overflow), no lock is written.
  */
 export const ACQUIRE = script(
   4,
   `${queuePrelude(3, 4)}${NEXT_FENCE}local waiter = ARGV[3]
-if waiter ~= '' and redis.call('GET', KEYS[1]) == waiter then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return redis.call('GET', KEYS[2])
+local taken
+if waiter ~= '' then
+  local current = redis.call('GET', KEYS[1])
+  if current == waiter then
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    return redis.call('GET', KEYS[2])
+  end
+  taken = current ~= false
+else
+  taken = redis.call('EXISTS', KEYS[1]) == 1
 end
-if redis.call('EXISTS', KEYS[1]) == 1 or (head and head ~= waiter) then
+if taken or (head and head ~= waiter) then
   if waiter ~= '' then
     local entryTtl = tonumber(ARGV[4])
     redis.call('ZADD', KEYS[3], 'NX', clock, waiter)
@@ -92,9 +102,9 @@ if head then
   redis.call('ZREM', KEYS[3], waiter)
   redis.call('ZREM', KEYS[4], waiter)
 end
-nextFence(KEYS[2], clock)
+local fence = nextFence(KEYS[2], clock)
 redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2])
-return redis.call('GET', KEYS[2])`,
+return fence`,
 );
 
 /**
@@ -106,40 +116,42 @@ return redis.call('GET', KEYS[2])`,
  * provider subscribes to. So a waiter that died in the queue holds the key no longer than its
  * entry would have blocked it; a live one takes the lease over for its full ttl. Any
  * other id is only told that it heads the queue of a free key (on `channel .. ':' .. node`, or on
- * `channel` for an id without `/`), and attempts as usual.
+ * `channel` for an id without `/`), and attempts as usual. Returns true if it set the lock.
  */
 const HAND_OVER = `${NEXT_FENCE}local function handOver(lock, fence, queue, expiry, channel, id, clock)
   local node = string.match(id, '^([^/]+)/')
   local ttl = tonumber(string.match(id, '^[^/]+/[^/]+/(%d+)$'))
   if not node then
     redis.call('PUBLISH', channel, id)
-    return
+    return false
   end
   if not ttl then
     redis.call('PUBLISH', channel .. ':' .. node, id)
-    return
+    return false
   end
   local left = tonumber(redis.call('ZSCORE', expiry, id)) - math.floor(clock / 1000)
   redis.call('ZREM', queue, id)
   redis.call('ZREM', expiry, id)
-  nextFence(fence, clock)
+  local issued = nextFence(fence, clock)
   redis.call('SET', lock, id, 'PX', math.max(1, math.min(ttl, left)))
-  redis.call('PUBLISH', channel .. ':' .. node, id .. ' ' .. redis.call('GET', fence))
+  redis.call('PUBLISH', channel .. ':' .. node, id .. ' ' .. issued)
+  return true
 end
 `;
 
 /**
  * Single server / Cluster owner-checked release. KEYS: lock, fence, queue, queue expiries. ARGV:
- * token, channel. Returns 1 if the lock was held by `token` (deleted, and handed over to the
- * queue's head, if any: see HAND_OVER), else 0.
+ * token, channel. Returns 1 if the lock was held by `token` (handed over to the queue's head, if
+ * any: see HAND_OVER, whose SET replaces it; else deleted), else 0.
  */
 export const RELEASE_TO_HEAD = script(
   4,
   `if redis.call('GET', KEYS[1]) ~= ARGV[1] then
   return 0
 end
-${queuePrelude(3, 4)}${HAND_OVER}redis.call('DEL', KEYS[1])
-if head then handOver(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2], head, clock) end
+${queuePrelude(3, 4)}${HAND_OVER}if not (head and handOver(KEYS[1], KEYS[2], KEYS[3], KEYS[4], ARGV[2], head, clock)) then
+  redis.call('DEL', KEYS[1])
+end
 return 1`,
 );
 
