@@ -1,7 +1,11 @@
 /**
  * Where the time of a contended cycle goes on Redis: 16 workers in one process, each its own
  * provider (peers: each its own client and lock), contend for one key as in scenario 3; for
- * every section, the time it was held and the gap from its release to the next entry.
+ * every section, the time it was held and the gap from its release to the next entry. For the
+ * implementations woken by a pub/sub message (ours and the notified floor), that gap is split at
+ * the message that woke the next holder: release → message (the release's way through the
+ * client, the server and back to the head's subscriber connection) and message → entry (the head's
+ * own work until its critical section starts).
  *
  *   pnpm --filter @locks/bench cycle [--rounds N] [--seconds S] [implementation ids...]
  *
@@ -12,6 +16,7 @@
 import { parseArgs } from "node:util";
 import { createRedisLockProvider } from "@locks/redis";
 import { redisServer } from "@locks/testing";
+import { Redis } from "ioredis";
 import { analyseContended } from "./analysis.js";
 import { clock } from "./clock.js";
 import { providerImpl } from "./impls/provider.js";
@@ -44,6 +49,18 @@ const url = process.env.LOCKS_REDIS_URL ?? (await redisServer())?.url;
 if (!url) throw new Error("no Redis server: set LOCKS_REDIS_URL or install redis-server");
 const peers = [...redisPeersAndFloors([url], undefined), notifiedFloor([url])];
 
+/**
+ * When each pub/sub message reached a connection of this process (monotonic ms): ioredis emits
+ * `message` on the subscriber connection as it parses one. `@locks/redis` and the peers use this
+ * package's ioredis, so one hook on its prototype sees every connection.
+ */
+const messages: number[] = [];
+const emit = Redis.prototype.emit;
+Redis.prototype.emit = function (this: Redis, event: string | symbol, ...args: unknown[]) {
+  if (event === "message") messages.push(clock());
+  return emit.call(this, event, ...args);
+};
+
 async function create(id: string): Promise<LockImpl> {
   if (id === OURS) {
     const { acquire, close } = providerImpl(createRedisLockProvider({ url }));
@@ -56,7 +73,7 @@ async function create(id: string): Promise<LockImpl> {
 }
 
 console.log(
-  "implementation | CS/s | cycle ms | hold mean ms | release → next entry mean ms | hand-off p50 / p99 ms",
+  "implementation | CS/s | cycle ms | hold mean ms | release → next entry mean ms | of which release → message / message → entry mean ms | hand-off p50 / p99 ms",
 );
 for (const id of ids) {
   const impls = await Promise.all(Array.from({ length: WORKERS }, () => create(id)));
@@ -64,8 +81,12 @@ for (const id of ids) {
   let held = 0;
   let gaps = 0;
   let gapCount = 0;
+  let toMessage = 0;
+  let fromMessage = 0;
+  let woken = 0;
   const runs = [];
   for (let round = 0; round < rounds; round++) {
+    messages.length = 0;
     const run = await contended(
       impls,
       `cycle:${round}:${Date.now()}`,
@@ -75,12 +96,22 @@ for (const id of ids) {
     );
     runs.push({ parts: [run], durationMs });
     const sorted = [...run.sections].sort((a, b) => a.enter - b.enter);
+    let m = 0;
     sorted.forEach((section, i) => {
       held += section.exit - section.enter;
       const next = sorted[i + 1];
       if (next) {
         gaps += next.enter - section.exit;
         gapCount++;
+        // The last message between this release and the next entry is the one that woke it.
+        while (m < messages.length && messages[m]! < section.exit) m++;
+        let last: number | undefined;
+        for (let k = m; k < messages.length && messages[k]! <= next.enter; k++) last = messages[k];
+        if (last !== undefined) {
+          toMessage += last - section.exit;
+          fromMessage += next.enter - last;
+          woken++;
+        }
       }
     });
   }
@@ -92,6 +123,10 @@ for (const id of ids) {
       (1_000 / sectionsPerSec).toFixed(3),
       (held / sections).toFixed(3),
       (gaps / gapCount).toFixed(3),
+      // Only where most hand-offs were woken by a message (pollers get none).
+      woken >= gapCount / 2
+        ? `${(toMessage / woken).toFixed(3)} / ${(fromMessage / woken).toFixed(3)}`
+        : "–",
       `${handoffP50.toFixed(2)} / ${handoffP99.toFixed(2)}`,
     ].join(" | "),
   );
