@@ -1,6 +1,7 @@
 import type { ResultSetHeader } from "mysql2";
 import { errorNumber } from "./errors.js";
-import type { Session } from "./session.js";
+import { numeric, type Session } from "./session.js";
+import { holds } from "./user-lock.js";
 
 /** MySQL/MariaDB "Table doesn't exist". */
 const ER_NO_SUCH_TABLE = 1146;
@@ -35,6 +36,12 @@ export class FenceTable {
   private readonly grantSql: string;
   /** The next token of a lock this session already holds (after a blocking `GET_LOCK`). */
   private readonly nextSql: string;
+  /**
+   * A blocking `GET_LOCK(name, seconds)`, then the token if this session holds the lock: two
+   * statements in one query (connections with `multipleStatements`). The token statement does not
+   * wait inside `GET_LOCK`, so it holds the MEMORY table's lock only for its own write.
+   */
+  private readonly waitSql: string;
   private readonly purgeSql: string;
   private readonly ddl: string;
 
@@ -42,6 +49,7 @@ export class FenceTable {
     const update = `ON DUPLICATE KEY UPDATE fence = LAST_INSERT_ID(GREATEST(fence + 1, ${SERVER_MICROS}))`;
     this.grantSql = `INSERT INTO ${table} (name, fence) SELECT ?, LAST_INSERT_ID(${SERVER_MICROS}) FROM DUAL WHERE GET_LOCK(?, 0) = 1 ${update}`;
     this.nextSql = `INSERT INTO ${table} (name, fence) VALUES (?, LAST_INSERT_ID(${SERVER_MICROS})) ${update}`;
+    this.waitSql = `SELECT GET_LOCK(?, ?) AS got; INSERT INTO ${table} (name, fence) SELECT ?, LAST_INSERT_ID(${SERVER_MICROS}) FROM DUAL WHERE IS_USED_LOCK(?) = CONNECTION_ID() ${update}`;
     this.purgeSql = `DELETE FROM ${table} WHERE fence < ${SERVER_MICROS} - ${PURGE_AFTER_MICROS}`;
     this.ddl = fenceTableDdl(table);
   }
@@ -58,6 +66,42 @@ export class FenceTable {
   /** The next fencing token of `name`, which `session` holds. */
   async next(session: Session, name: string): Promise<bigint> {
     return token(await this.run(session, this.nextSql, [name]));
+  }
+
+  /**
+   * Waits up to `seconds` for `name` on `session` and, if granted, takes the next token in the same
+   * round trip (the session's connection must accept several statements per query). Resolves
+   * `GET_LOCK`'s answer (1 granted, 0 timed out, `null` killed or failed) and, when granted, the
+   * token. The reply is awaited for `seconds` plus `replyTimeout` ms. On a failure the session may
+   * hold the lock: destroy it.
+   */
+  async waitAndGrant(
+    session: Session,
+    name: string,
+    seconds: number,
+    replyTimeout: number,
+  ): Promise<{ got: number | null; fence?: bigint }> {
+    let results: [unknown[][], ResultSetHeader];
+    try {
+      results = (await session.rows(
+        this.waitSql,
+        [name, seconds, name, name],
+        seconds * 1000 + replyTimeout,
+      )) as unknown as [unknown[][], ResultSetHeader];
+    } catch (error) {
+      const errno = errorNumber(error);
+      if (errno !== ER_NO_SUCH_TABLE && errno !== ER_RECORD_FILE_FULL) throw error;
+      // The wait ran, and may have granted; only the token statement failed on the table
+      // (dropped meanwhile, or full). Take the token the way that repairs the table.
+      if (!(await holds(session, name, replyTimeout))) return { got: 0 };
+      return { got: 1, fence: await this.next(session, name) };
+    }
+    const [rows, header] = results;
+    const got = numeric(rows[0]?.[0]);
+    if (got !== 1) return { got };
+    // A pool configured without autocommit leaves the write in an open transaction (InnoDB).
+    if ((header.serverStatus & SERVER_STATUS_AUTOCOMMIT) === 0) await session.execute("COMMIT");
+    return { got, fence: token(header) };
   }
 
   /**

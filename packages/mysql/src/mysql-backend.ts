@@ -5,7 +5,7 @@ import type { BackendLease, ExtendResult, LockBackend } from "@locks/core/backen
 import { AbortableWait, BackgroundWork, now } from "@locks/core/backend";
 import type { Pool } from "mysql2";
 import { Cancellation } from "./cancellation.js";
-import { MySqlLockDeadlockError } from "./errors.js";
+import { isDeadlockError, MySqlLockDeadlockError } from "./errors.js";
 import { FenceTable } from "./fence-table.js";
 import { mysqlLockName } from "./lock-name.js";
 import { isRetryableMySqlError } from "./retryable.js";
@@ -28,6 +28,12 @@ export interface MySqlBackendSettings {
   waitChunk: number;
   /** Whether `GET_LOCK` honours fractional seconds; `undefined`: detect. */
   fractionalTimeouts: boolean | undefined;
+  /**
+   * Whether the pool's connections accept several statements per query (`multipleStatements`):
+   * a blocking wait then brings the fencing token with its answer (see `FenceTable.waitAndGrant`)
+   * instead of taking it in a second round trip.
+   */
+  combinedWait: boolean;
 }
 
 /** A held lock: the server session that owns it and the name it holds. */
@@ -197,13 +203,24 @@ export class MySqlLockBackend implements LockBackend {
       this.cancellation.interrupt(session, running),
     );
     let got: number | null = 0;
+    let fence: bigint | undefined;
     let failure: { error: unknown } | undefined;
-    const { validateTimeout, waitChunk } = this.settings;
+    const { validateTimeout, waitChunk, combinedWait } = this.settings;
     try {
       const fractional = await this.fractionalTimeouts(session);
       while (!signal.aborted) {
         const seconds = waitSeconds(deadline - now(), fractional, waitChunk);
-        got = await wait.run(getLock(session, key, name, seconds, validateTimeout));
+        if (combinedWait) {
+          const answer = await wait.run(
+            this.fences.waitAndGrant(session, name, seconds, validateTimeout).catch((error) => {
+              throw isDeadlockError(error) ? new MySqlLockDeadlockError(key, error) : error;
+            }),
+          );
+          got = answer.got;
+          fence = answer.fence;
+        } else {
+          got = await wait.run(getLock(session, key, name, seconds, validateTimeout));
+        }
         if (got !== 0 || signal.aborted || deadline - now() <= 0) break;
         if (seconds === 0) {
           await delay(Math.min(SUB_SECOND_POLL, deadline - now()), undefined, { signal }).catch(
@@ -230,7 +247,7 @@ export class MySqlLockBackend implements LockBackend {
     }
     if (got === 1) {
       try {
-        const fence = await this.fences.next(session, name);
+        fence ??= await this.fences.next(session, name);
         return new MySqlLease(key, randomUUID(), fence, name, session);
       } catch (error) {
         this.sessions.destroy(session);

@@ -83,7 +83,7 @@ function resolveOptions(options: MySqlLockProviderOptions): {
     "validateTimeout",
     MYSQL_DEFAULTS.validateTimeout,
   );
-  const settings: MySqlBackendSettings = {
+  const settings: Omit<MySqlBackendSettings, "combinedWait"> = {
     fenceTable: quoteTableName(options.fenceTable ?? MYSQL_DEFAULTS.fenceTable),
     validateInterval: timerDuration(
       options.validateInterval,
@@ -95,18 +95,27 @@ function resolveOptions(options: MySqlLockProviderOptions): {
     fractionalTimeouts: checkBoolean(options.fractionalTimeouts, "fractionalTimeouts"),
   };
   const givenPool = pool === undefined ? undefined : unwrapPool(pool);
+  const chosen =
+    givenPool ??
+    mysql.createPool({
+      connectionLimit: MYSQL_DEFAULTS.connectionLimit,
+      maxIdle: MYSQL_DEFAULTS.maxIdle,
+      multipleStatements: MYSQL_DEFAULTS.multipleStatements,
+      ...(url === undefined ? {} : { uri: url }),
+      ...poolOptions,
+    } as PoolOptions);
   return {
-    pool:
-      givenPool ??
-      mysql.createPool({
-        connectionLimit: MYSQL_DEFAULTS.connectionLimit,
-        maxIdle: MYSQL_DEFAULTS.maxIdle,
-        ...(url === undefined ? {} : { uri: url }),
-        ...poolOptions,
-      } as PoolOptions),
+    pool: chosen,
     ownsPool: givenPool === undefined,
-    settings,
+    settings: { ...settings, combinedWait: acceptsStatementLists(chosen) },
   };
+}
+
+/** Whether the pool's connections are opened with `multipleStatements`. */
+function acceptsStatementLists(pool: Pool): boolean {
+  const config = (pool as { config?: { connectionConfig?: { multipleStatements?: unknown } } })
+    .config;
+  return config?.connectionConfig?.multipleStatements === true;
 }
 
 function unwrapPool(pool: MySqlPool): Pool {

@@ -15,14 +15,18 @@ export interface MySqlLockProviderOptions extends LockProviderOptions {
   /**
    * mysql2 pool options for the pool the provider creates (and closes on `close()`). Defaults
    * changed by this package: `connectionLimit` 50, `maxIdle` 5 (idle connections are closed
-   * after mysql2's `idleTimeout`, 60 s). Every held lock and every waiting acquisition uses one
+   * after mysql2's `idleTimeout`, 60 s), `multipleStatements` true (a wait that the server ends
+   * with a grant then brings the fencing token in the same reply; every statement of this package
+   * passes its values as parameters). Every held lock and every waiting acquisition uses one
    * connection of the pool.
    */
   poolOptions?: PoolOptions;
   /**
    * An existing mysql2 pool to take lock connections from. The provider never closes it. A
    * connection that held a lock goes back to the pool only after the server confirmed it holds no
-   * user lock (`RELEASE_ALL_LOCKS()` returned 0); otherwise it is destroyed.
+   * user lock (`RELEASE_ALL_LOCKS()` returned 0); otherwise it is destroyed. With
+   * `multipleStatements` on in the pool, a woken wait brings its fencing token in the same reply;
+   * without, the token takes one more round trip.
    */
   pool?: MySqlPool;
   /**
@@ -76,6 +80,7 @@ export const MYSQL_DEFAULTS = {
   waitChunk: 3_600_000,
   connectionLimit: 50,
   maxIdle: 5,
+  multipleStatements: true,
 } as const;
 
 const IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/;

@@ -483,6 +483,70 @@ describe.skipIf(!server)(suite, () => {
       expect(engine).toBe("MEMORY");
     });
 
+    it("a woken wait brings its token in the same reply when the pool takes statement lists, and in a second statement when not", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
+      const holder = provider({ fenceTable: table });
+      for (const multipleStatements of [true, false]) {
+        const pool = mysql.createPool({ uri: server!.url, connectionLimit: 4, multipleStatements });
+        later(() => new Promise((resolve) => pool.end(resolve)));
+        // Every statement the waiter's connections send, text or prepared.
+        const sent: string[] = [];
+        pool.on("connection", (conn) => {
+          for (const method of ["query", "execute"] as const) {
+            const original = conn[method] as (...args: unknown[]) => unknown;
+            (conn as unknown as Record<string, unknown>)[method] = function (
+              this: unknown,
+              ...args: unknown[]
+            ) {
+              const options = args[0] as string | { sql: string };
+              sent.push(typeof options === "string" ? options : options.sql);
+              return original.apply(this, args);
+            };
+          }
+        });
+        const waiter = provider({ pool, fenceTable: table });
+        const key = uniqueKey(`woken-${multipleStatements}`);
+        const held = await holder.getLock(key).acquire();
+        const waiting = waiter.getLock(key).acquire();
+        await waitingConnection(connection, waiter);
+        await held.release();
+        const next = await waiting;
+        expect(next.fencingToken! > held.fencingToken!).toBe(true);
+        const waits = sent.filter((sql) => sql.includes("GET_LOCK(?, ?)"));
+        const tokens = sent.filter((sql) =>
+          sql.startsWith(`INSERT INTO \`${table}\` (name, fence) VALUES`),
+        );
+        expect(waits).toHaveLength(1);
+        if (multipleStatements) {
+          expect(waits[0]).toMatch(/^SELECT GET_LOCK\(\?, \?\) AS got; INSERT INTO /);
+          expect(tokens).toHaveLength(0);
+        } else {
+          expect(waits[0]).toBe("SELECT GET_LOCK(?, ?) AS got");
+          expect(tokens).toHaveLength(1);
+        }
+        await next.release();
+      }
+    });
+
+    it("a fence table dropped while a woken wait's statements run is created again, and the token still rises", async () => {
+      const connection = await admin();
+      const table = await fenceTable(connection);
+      const [a, b] = [provider({ fenceTable: table }), provider({ fenceTable: table })];
+      const key = uniqueKey("dropped-waiting");
+      const held = await a.getLock(key).acquire();
+      const waiting = b.getLock(key).acquire();
+      await waitingConnection(connection, b);
+      await connection.query(`DROP TABLE \`${table}\``);
+      await held.release();
+      const next = await waiting;
+      expect(next.fencingToken! > held.fencingToken!).toBe(true);
+      expect(await holderOf(connection, key)).not.toBeNull();
+      expect(Number(await scalar(connection, `SELECT COUNT(*) FROM \`${table}\``))).toBe(1);
+      await next.release();
+      expect(await holderOf(connection, key)).toBeNull();
+    });
+
     it("a token never falls below the previous one, even when the clock is behind it (previous + 1)", async () => {
       const connection = await admin();
       const table = await fenceTable(connection);
