@@ -29,9 +29,9 @@ export interface MySqlBackendSettings {
   /** Whether `GET_LOCK` honours fractional seconds; `undefined`: detect. */
   fractionalTimeouts: boolean | undefined;
   /**
-   * Whether the pool's connections accept several statements per query (`multipleStatements`):
-   * a blocking wait then brings the fencing token with its answer (see `FenceTable.waitAndGrant`)
-   * instead of taking it in a second round trip.
+   * Whether the pool's connections accept several statements per query (`multipleStatements`,
+   * off unless the user turns it on): a blocking wait then brings the fencing token with its
+   * answer (see `FenceTable.waitAndGrant`) instead of taking it in a second round trip.
    */
   combinedWait: boolean;
 }

@@ -100,7 +100,6 @@ function resolveOptions(options: MySqlLockProviderOptions): {
     mysql.createPool({
       connectionLimit: MYSQL_DEFAULTS.connectionLimit,
       maxIdle: MYSQL_DEFAULTS.maxIdle,
-      multipleStatements: MYSQL_DEFAULTS.multipleStatements,
       ...(url === undefined ? {} : { uri: url }),
       ...poolOptions,
     } as PoolOptions);

@@ -15,18 +15,19 @@ export interface MySqlLockProviderOptions extends LockProviderOptions {
   /**
    * mysql2 pool options for the pool the provider creates (and closes on `close()`). Defaults
    * changed by this package: `connectionLimit` 50, `maxIdle` 5 (idle connections are closed
-   * after mysql2's `idleTimeout`, 60 s), `multipleStatements` true (a wait that the server ends
-   * with a grant then brings the fencing token in the same reply; every statement of this package
-   * passes its values as parameters). Every held lock and every waiting acquisition uses one
-   * connection of the pool.
+   * after mysql2's `idleTimeout`, 60 s). Every held lock and every waiting acquisition uses one
+   * connection of the pool. `multipleStatements: true` makes a woken wait bring its fencing token
+   * in the same reply instead of a second round trip; leave it off when a TCP proxy that keeps
+   * Nagle's algorithm on (no `TCP_NODELAY`) stands between the provider and the server (see the
+   * package README, "Waiting").
    */
   poolOptions?: PoolOptions;
   /**
    * An existing mysql2 pool to take lock connections from. The provider never closes it. A
    * connection that held a lock goes back to the pool only after the server confirmed it holds no
    * user lock (`RELEASE_ALL_LOCKS()` returned 0); otherwise it is destroyed. With
-   * `multipleStatements` on in the pool, a woken wait brings its fencing token in the same reply;
-   * without, the token takes one more round trip.
+   * `multipleStatements` on in the pool, a woken wait brings its fencing token in the same reply
+   * (see `poolOptions`); without, the token takes one more round trip.
    */
   pool?: MySqlPool;
   /**
@@ -80,7 +81,6 @@ export const MYSQL_DEFAULTS = {
   waitChunk: 3_600_000,
   connectionLimit: 50,
   maxIdle: 5,
-  multipleStatements: true,
 } as const;
 
 const IDENTIFIER = /^[A-Za-z0-9_$]{1,64}$/;

@@ -532,7 +532,13 @@ describe.skipIf(!server)(suite, () => {
     it("a fence table dropped while a woken wait's statements run is created again, and the token still rises", async () => {
       const connection = await admin();
       const table = await fenceTable(connection);
-      const [a, b] = [provider({ fenceTable: table }), provider({ fenceTable: table })];
+      // The waiter's pool takes statement lists, so its wait and token are one query.
+      const a = provider({ fenceTable: table });
+      const b = provider({
+        url: server!.url,
+        poolOptions: { multipleStatements: true },
+        fenceTable: table,
+      });
       const key = uniqueKey("dropped-waiting");
       const held = await a.getLock(key).acquire();
       const waiting = b.getLock(key).acquire();
