@@ -99,8 +99,7 @@ export class FenceTable {
     const [rows, header] = results;
     const got = numeric(rows[0]?.[0]);
     if (got !== 1) return { got };
-    // A pool configured without autocommit leaves the write in an open transaction (InnoDB).
-    if ((header.serverStatus & SERVER_STATUS_AUTOCOMMIT) === 0) await session.execute("COMMIT");
+    await commitIfOpen(session, header);
     return { got, fence: token(header) };
   }
 
@@ -121,10 +120,14 @@ export class FenceTable {
       else throw error;
       result = await session.prepared<ResultSetHeader>(sql, values);
     }
-    // A pool configured without autocommit leaves the write in an open transaction (InnoDB).
-    if ((result.serverStatus & SERVER_STATUS_AUTOCOMMIT) === 0) await session.execute("COMMIT");
+    await commitIfOpen(session, result);
     return result;
   }
+}
+
+/** Commits a token write that a pool configured without autocommit left in an open transaction (InnoDB). */
+async function commitIfOpen(session: Session, result: ResultSetHeader): Promise<void> {
+  if ((result.serverStatus & SERVER_STATUS_AUTOCOMMIT) === 0) await session.execute("COMMIT");
 }
 
 function token(result: ResultSetHeader): bigint {

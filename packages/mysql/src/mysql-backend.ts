@@ -210,17 +210,14 @@ export class MySqlLockBackend implements LockBackend {
       const fractional = await this.fractionalTimeouts(session);
       while (!signal.aborted) {
         const seconds = waitSeconds(deadline - now(), fractional, waitChunk);
-        if (combinedWait) {
-          const answer = await wait.run(
-            this.fences.waitAndGrant(session, name, seconds, validateTimeout).catch((error) => {
-              throw isDeadlockError(error) ? new MySqlLockDeadlockError(key, error) : error;
-            }),
-          );
-          got = answer.got;
-          fence = answer.fence;
-        } else {
-          got = await wait.run(getLock(session, key, name, seconds, validateTimeout));
-        }
+        const waiting: Promise<{ got: number | null; fence?: bigint }> = combinedWait
+          ? this.fences.waitAndGrant(session, name, seconds, validateTimeout)
+          : getLock(session, name, seconds, validateTimeout).then((answer) => ({ got: answer }));
+        ({ got, fence } = await wait.run(
+          waiting.catch((error: unknown) => {
+            throw isDeadlockError(error) ? new MySqlLockDeadlockError(key, error) : error;
+          }),
+        ));
         if (got !== 0 || signal.aborted || deadline - now() <= 0) break;
         if (seconds === 0) {
           await delay(Math.min(SUB_SECOND_POLL, deadline - now()), undefined, { signal }).catch(

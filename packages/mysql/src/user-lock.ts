@@ -1,4 +1,3 @@
-import { isDeadlockError, MySqlLockDeadlockError } from "./errors.js";
 import { numeric, type Session } from "./session.js";
 
 // Every statement names its result columns. Without an alias the column is named after the
@@ -8,26 +7,21 @@ import { numeric, type Session } from "./session.js";
 /**
  * `GET_LOCK(name, seconds)` on `session`: 1 granted, 0 timed out, `null` on an error the server
  * reports as NULL. The reply is awaited for `seconds` plus `replyTimeout` ms; no reply by then
- * means the network is gone (the session is then destroyed by {@link Session}).
+ * means the network is gone (the session is then destroyed by {@link Session}). A refused wait
+ * rejects with the server's deadlock error (see `isDeadlockError`).
  */
 export async function getLock(
   session: Session,
-  key: string,
   name: string,
   seconds: number,
   replyTimeout: number,
 ): Promise<number | null> {
-  try {
-    const [row] = await session.rows(
-      "SELECT GET_LOCK(?, ?) AS got",
-      [name, seconds],
-      seconds * 1000 + replyTimeout,
-    );
-    return numeric(row?.[0]);
-  } catch (error) {
-    if (isDeadlockError(error)) throw new MySqlLockDeadlockError(key, error);
-    throw error;
-  }
+  const [row] = await session.rows(
+    "SELECT GET_LOCK(?, ?) AS got",
+    [name, seconds],
+    seconds * 1000 + replyTimeout,
+  );
+  return numeric(row?.[0]);
 }
 
 /** Whether `session` holds `name` (the server's `IS_USED_LOCK(name) = CONNECTION_ID()`). */
