@@ -15,7 +15,7 @@ import { localMysqlBinary, startLocalMysql } from "./local/mysql.js";
 import { localPostgresBinary, startLocalPostgres } from "./local/postgres.js";
 import { type LocalRedis, localRedisBinary, startLocalRedis } from "./local/redis.js";
 import { logLine } from "./log.js";
-import { type StartedServer, withPortRetry } from "./server.js";
+import { type StartedServer, settleWithin, withPortRetry } from "./server.js";
 import type {
   BackendName,
   ControlAction,
@@ -103,14 +103,24 @@ export class ServerManager {
   /** Stops every server. Idempotent. */
   async stopAll(): Promise<void> {
     this.#closed = true;
-    await Promise.allSettled([...this.#pending.values(), this.#redisPool]);
-    const servers = [...this.#owned, ...this.#servers.values()];
+    // Both waits are bounded (see STOP_DEADLINE_MS): a Docker daemon that stopped answering
+    // must not hang the test run after its last test.
+    const starting: Array<{ label: string; done: Promise<unknown> }> = [
+      ...this.#pending.entries(),
+    ].map(([key, done]) => ({
+      label: `the start of ${key}`,
+      done,
+    }));
+    if (this.#redisPool)
+      starting.push({ label: "the start of redis-servers", done: this.#redisPool });
+    await settleWithin(starting, undefined);
+    const servers = [...new Set([...this.#owned, ...this.#servers.values()])];
     this.#owned.clear();
     this.#servers.clear();
-    const results = await Promise.allSettled([...new Set(servers)].map((s) => s.stop()));
-    for (const r of results) {
-      if (r.status === "rejected") logLine(`stopping a server failed: ${String(r.reason)}`);
-    }
+    await settleWithin(
+      servers.map((s) => ({ label: s.label, done: s.stop() })),
+      "stopping a server failed",
+    );
   }
 
   #own<T extends StartedServer>(server: T): T {
