@@ -74,6 +74,19 @@ export async function obtainLease(ctx: WaitContext, request: WaitRequest): Promi
   }
 }
 
+/**
+ * Resolves once the callbacks already due in this turn of the event loop have run (one
+ * `setImmediate`). A wait on a key found taken lately will most likely queue, so starting it a
+ * moment later costs it nothing, while its setup and first request (about 0.1 ms of CPU with a
+ * network backend) delay whatever else was due: in a process where other code holds the same
+ * lock, that can be the end of its critical section and the release every waiter is waiting for
+ * (timers that come due together run one after another). Measured on Redis, 16 waiters on one
+ * key, each with its own provider: 1 ms holds 0.06–0.12 ms shorter, 1–8 % more sections per second.
+ */
+function afterDueCallbacks(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** The state of one waiter at the head of its local queue. */
 class Wait {
   private readonly backend: LockBackend;
@@ -148,7 +161,8 @@ class Wait {
    * A release between a failed attempt and the subscription that follows it would be missed, so
    * a wait that subscribes after its first attempt attempts once more before it sleeps. On a key
    * this provider found taken lately (see {@link RecentContention}) and does not hold itself, the
-   * wait subscribes first instead, and that second attempt is not needed.
+   * wait subscribes first instead, and that second attempt is not needed; such a wait starts
+   * after the callbacks already due (see {@link afterDueCallbacks}).
    */
   async pollAndListen(): Promise<WaitOutcome> {
     const { key, ttl, signal } = this.request;
@@ -168,6 +182,7 @@ class Wait {
         try {
           if (listenFirst) {
             listenFirst = false;
+            await afterDueCallbacks();
             const subscribed = await this.listen(fair);
             if (subscribed === TIMED_OUT) return {};
             unsubscribe = subscribed;

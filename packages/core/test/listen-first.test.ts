@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { type BackendLease, createLockProvider, type LockBackend } from "../src/backend.js";
 import { backendKey } from "../src/backend-key.js";
-import type { LockProvider } from "../src/index.js";
+import type { LockHandle, LockProvider } from "../src/index.js";
 import { RecentContention } from "../src/recent-contention.js";
 import { delay, LEASES_ONLY } from "./helpers.js";
 
@@ -140,6 +140,47 @@ describe("a wait on a key this provider found taken lately", () => {
     expect(b.events.filter((event) => event.endsWith(" free"))).toEqual(["attempt free"]);
     b.free("busy");
     await (await waiting).release();
+    await provider.close();
+  });
+  it("starts after the callbacks already due: a timer due with the one that started it runs first", async () => {
+    const b = loggingBackend();
+    const provider = createLockProvider(b.backend, options);
+    await (await afterContention(b, provider)).release();
+    b.hold("k");
+    b.events.length = 0;
+    // Two timers due together run in one turn of the event loop, one after the other, with the
+    // promise jobs of the first in between: a wait that ran its setup and first request there
+    // would delay the second (in a process where another caller holds the key, that can be the
+    // end of its critical section and its release).
+    let second: Promise<LockHandle> | undefined;
+    const seenBySecondTimer = await new Promise<string[]>((resolve) => {
+      setTimeout(() => {
+        second = provider.getLock("k").acquire();
+      }, 5);
+      setTimeout(() => resolve([...b.events]), 5);
+    });
+    expect(seenBySecondTimer).toEqual([]);
+    await delay(10);
+    expect(b.events).toEqual(["subscribe k", "attempt k"]);
+    b.free("k");
+    await (await second!).release();
+    await provider.close();
+  });
+
+  it("on a key not found taken, still asks the backend before timers due with it", async () => {
+    const b = loggingBackend();
+    const provider = createLockProvider(b.backend, options);
+    const seenBySecondTimer = await new Promise<string[]>((resolve) => {
+      setTimeout(() => {
+        void provider
+          .getLock("fresh")
+          .acquire()
+          .then((handle) => handle.release());
+      }, 5);
+      setTimeout(() => resolve([...b.events]), 5);
+    });
+    expect(seenBySecondTimer).toEqual(["attempt fresh"]);
+    await delay(10);
     await provider.close();
   });
 });
