@@ -44,6 +44,8 @@ export class ReleaseSubscriber implements ReleaseListener {
   private readonly channels = new Map<string, Channel>();
   private everReady = false;
   private closed = false;
+  /** Told each time the connection is lost (see {@link onLost}). */
+  private readonly lostListeners = new Set<() => void>();
 
   constructor(
     /** Opens the subscriber connection (on first use), e.g. `client.duplicate()`. */
@@ -96,8 +98,21 @@ export class ReleaseSubscriber implements ReleaseListener {
     };
   }
 
+  /**
+   * Calls `listener` each time the connection closes other than by {@link close} (a dropped
+   * connection, or a failed attempt to open it): messages published until it is back are lost.
+   * Returns a function that removes the listener.
+   */
+  onLost(listener: () => void): () => void {
+    this.lostListeners.add(listener);
+    return () => {
+      this.lostListeners.delete(listener);
+    };
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.lostListeners.clear();
     for (const entry of this.channels.values()) clearTimeout(entry.linger);
     this.channels.clear();
     const connection = this.connection;
@@ -124,6 +139,9 @@ export class ReleaseSubscriber implements ReleaseListener {
       const next = message === "" || message === "1" ? undefined : message;
       if (entry) for (const listener of [...entry.listeners]) listener(next);
     }) as (...args: unknown[]) => void);
+    connection.on("close", () => {
+      if (!this.closed) for (const listener of [...this.lostListeners]) listener();
+    });
     connection.on("ready", () => {
       if (this.everReady) {
         if (resubscribeHere) {
