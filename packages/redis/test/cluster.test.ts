@@ -1,5 +1,5 @@
 import { backendKey } from "@locks/core/backend";
-import { redisCluster, unavailableReason } from "@locks/testing";
+import { eventually, redisCluster, unavailableReason } from "@locks/testing";
 import { type Cluster, Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ClusterReleaseSubscriber } from "../src/cluster-subscriber.js";
@@ -75,13 +75,6 @@ suite("Redis Cluster slots and release messages", () => {
           }),
         );
       const total = async () => (await counts()).reduce((a, b) => a + b, 0);
-      const until = async (done: () => boolean | Promise<boolean>, what: string) => {
-        const deadline = Date.now() + 5_000;
-        while (!(await done())) {
-          if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      };
       const channel = redisLockKeys(`slot-test-${Date.now()}`).channel;
       try {
         await cluster.call("PING"); // loads the slot table
@@ -101,7 +94,7 @@ suite("Redis Cluster slots and release messages", () => {
         expect(perNode[ownerIndex]).toBe(1);
         expect(perNode.reduce((a, b) => a + b, 0)).toBe(1);
         await owner.publish(channel, "n/w");
-        await until(() => received.length > 0, "the message arrives");
+        await eventually(async () => received.length > 0, 5_000, "the message arrives");
         await new Promise((resolve) => setTimeout(resolve, 300));
         expect(received).toEqual(["n/w"]);
 
@@ -114,12 +107,17 @@ suite("Redis Cluster slots and release messages", () => {
           .map((line) => /\bid=(\d+)/.exec(line)![1]!);
         expect(ids).toHaveLength(1);
         await owner.call("CLIENT", "KILL", "ID", ids[0]!);
-        await until(() => received.includes(undefined), "the listener is woken");
-        await until(async () => (await total()) === 2, "both subscriptions are confirmed");
+        await eventually(async () => received.includes(undefined), 5_000, "the listener is woken");
+        await eventually(
+          async () => (await total()) === 2,
+          5_000,
+          "both subscriptions are confirmed",
+        );
         const before = received.filter((m) => m === "n/w2").length;
         await owner.publish(channel, "n/w2");
-        await until(
-          () => received.filter((m) => m === "n/w2").length > before,
+        await eventually(
+          async () => received.filter((m) => m === "n/w2").length > before,
+          5_000,
           "the second message arrives",
         );
         subscription.stop();

@@ -1,5 +1,5 @@
 import { backendKey } from "@locks/core/backend";
-import { redisServer, type TestServer, unavailableReason } from "@locks/testing";
+import { eventually, redisServer, type TestServer, unavailableReason } from "@locks/testing";
 import { Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { runScript } from "../src/connection.js";
@@ -106,22 +106,16 @@ suite("queue of waiting nodes", () => {
         messages.push([channel, message]);
       });
       await listener.psubscribe(`${names.channel}*`);
-      const until = async (what: () => Promise<boolean>) => {
-        const deadline = Date.now() + 5_000;
-        while (!(await what()) && Date.now() < deadline) {
-          await new Promise((resolve) => setTimeout(resolve, 10));
-        }
-      };
       const holder = await providers[0]!.getLock(key).acquire();
       const first = providers[1]!.getLock(key).acquire();
-      await until(async () => (await admin.zcard(names.queue)) === 1);
+      await eventually(async () => (await admin.zcard(names.queue)) === 1, 5_000, "one queued");
       const second = providers[2]!.getLock(key).acquire();
-      await until(async () => (await admin.zcard(names.queue)) === 2);
+      await eventually(async () => (await admin.zcard(names.queue)) === 2, 5_000, "two queued");
       const [headId] = await admin.zrange(names.queue, 0, 0);
 
       await holder.release();
       const firstHandle = await first;
-      await until(async () => messages.length >= 1);
+      await eventually(async () => messages.length >= 1, 5_000, "the first message");
       // One message, on the channel of the head's provider only, naming the head's entry.
       expect(messages).toHaveLength(1);
       const [channel, message] = messages[0]!;
@@ -133,7 +127,7 @@ suite("queue of waiting nodes", () => {
 
       await firstHandle.release();
       const secondHandle = await second;
-      await until(async () => messages.length >= 2);
+      await eventually(async () => messages.length >= 2, 5_000, "the second message");
       expect(messages).toHaveLength(2);
       expect(messages[1]![0]).not.toBe(channel); // another provider's channel
       // Nobody queued: the last release announces nothing.
